@@ -1,0 +1,76 @@
+"""Configuration: one place, read from ``EDUCASE_*`` environment variables, validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigurationError
+
+ENV_PREFIX = "EDUCASE_"
+
+
+def _default_instance_path() -> Path:
+    return Path(os.environ.get(f"{ENV_PREFIX}INSTANCE_PATH", Path.cwd() / "instance"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings. Units are in the names."""
+
+    database_url: str
+    instance_path: Path
+    timezone: str = "Europe/London"
+    timer_poll_seconds: float = 30.0
+    timer_batch_size: int = 100
+    script_time_limit_seconds: float = 2.0
+    scheduler_enabled: bool = False
+    process_library_path: Path | None = None
+    form_library_path: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.timer_poll_seconds <= 0:
+            raise ConfigurationError("EDUCASE_TIMER_POLL_SECONDS must be a positive number of seconds")
+        if self.script_time_limit_seconds <= 0:
+            raise ConfigurationError("EDUCASE_SCRIPT_TIME_LIMIT_SECONDS must be positive")
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigurationError(f"expected true/false, got {value!r}")
+
+
+def _number(name: str, default: float) -> float:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{ENV_PREFIX}{name} must be a number, got {raw!r}")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with keyword overrides (used by tests and the app factory)."""
+    instance_path = Path(str(overrides.pop("instance_path", _default_instance_path())))
+    default_db = f"sqlite:///{instance_path / 'educase.sqlite'}"
+    values: dict[str, object] = {
+        "database_url": os.environ.get(f"{ENV_PREFIX}DATABASE_URL", default_db),
+        "instance_path": instance_path,
+        "timezone": os.environ.get(f"{ENV_PREFIX}TIMEZONE", "Europe/London"),
+        "timer_poll_seconds": _number("TIMER_POLL_SECONDS", 30.0),
+        "timer_batch_size": int(_number("TIMER_BATCH_SIZE", 100)),
+        "script_time_limit_seconds": _number("SCRIPT_TIME_LIMIT_SECONDS", 2.0),
+        "scheduler_enabled": _bool(os.environ.get(f"{ENV_PREFIX}SCHEDULER_ENABLED", "false")),
+    }
+    for name in ("PROCESS_LIBRARY_PATH", "FORM_LIBRARY_PATH"):
+        if os.environ.get(ENV_PREFIX + name):
+            values[name.lower()] = Path(os.environ[ENV_PREFIX + name])
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]

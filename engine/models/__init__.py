@@ -1,0 +1,29 @@
+"""ORM tables, one module per area. Importing this package registers every table on ``Base.metadata``."""
+
+from .calendar import CalendarRecord
+from .forms import FormVersion
+from .workflow import (
+    HumanTaskTeam,
+    BpmnFile,
+    HumanTask,
+    MessageRecord,
+    MessageWait,
+    ProcessInstance,
+    ProcessVersion,
+    Timer,
+    WorkflowEvent,
+)
+
+__all__ = [
+    "BpmnFile",
+    "CalendarRecord",
+    "FormVersion",
+    "HumanTask",
+    "HumanTaskTeam",
+    "MessageRecord",
+    "MessageWait",
+    "ProcessInstance",
+    "ProcessVersion",
+    "Timer",
+    "WorkflowEvent",
+]
