@@ -22,7 +22,7 @@ class Settings:
     database_url: str
     instance_path: Path
     timezone: str = "Europe/London"
-    timer_poll_seconds: float = 30.0
+    timer_poll_seconds: float = 5.0
     timer_batch_size: int = 100
     script_time_limit_seconds: float = 2.0
     scheduler_enabled: bool = False
@@ -64,7 +64,7 @@ def load_settings(**overrides: object) -> Settings:
         "database_url": os.environ.get(f"{ENV_PREFIX}DATABASE_URL", default_db),
         "instance_path": instance_path,
         "timezone": os.environ.get(f"{ENV_PREFIX}TIMEZONE", "Europe/London"),
-        "timer_poll_seconds": _number("TIMER_POLL_SECONDS", 30.0),
+        "timer_poll_seconds": _number("TIMER_POLL_SECONDS", 5.0),
         "timer_batch_size": int(_number("TIMER_BATCH_SIZE", 100)),
         "script_time_limit_seconds": _number("SCRIPT_TIME_LIMIT_SECONDS", 2.0),
         "scheduler_enabled": _bool(os.environ.get(f"{ENV_PREFIX}SCHEDULER_ENABLED", "false")),

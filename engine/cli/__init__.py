@@ -1,0 +1,15 @@
+"""Click command groups of the engine; `webapp.cli` puts them under the `educase` command."""
+
+from __future__ import annotations
+
+import click
+
+from .admin_commands import calendar, db, scheduler
+from .workflow_commands import instance, message, process, task, timers_group
+
+COMMANDS: list[click.Command] = [db, process, instance, task, timers_group, message, calendar, scheduler]
+
+
+def register(group: click.Group) -> None:
+    for command in COMMANDS:
+        group.add_command(command)

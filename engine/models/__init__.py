@@ -3,9 +3,9 @@
 from .calendar import CalendarRecord
 from .forms import FormVersion
 from .workflow import (
-    HumanTaskTeam,
     BpmnFile,
     HumanTask,
+    HumanTaskTeam,
     MessageRecord,
     MessageWait,
     ProcessInstance,

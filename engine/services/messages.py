@@ -1,0 +1,178 @@
+"""Sending a named message to the instances waiting for it, or starting the processes it starts.
+
+Correlation: a message carries ``correlation`` values, e.g. ``{"notice_ref": "PN-2026-0042"}``. A
+waiting instance matches when it knows every key given and each value is equal. Its keys are the
+``spiffworkflow:processVariableCorrelation`` values of the waiting event, plus ``business_key`` (e.g.
+the pupil's UPN) and ``instance_id``. Nothing is broadcast: a message with no correlation reaches no
+waiting instance. A message that reaches nobody is recorded as undelivered and reported, never dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..errors import InvalidInput, MessageNotDelivered
+from ..models.workflow import InstanceState, MessageRecord, MessageWait, ProcessInstance, ProcessVersion
+from ..workflow.runner import advance, deliver, find_task
+from . import instance_store as store
+from .instances import start_in_session
+
+if TYPE_CHECKING:
+    from ..context import Context
+
+
+@dataclass
+class MessageResult:
+    message_id: int
+    name: str
+    delivered_to: list[int] = field(default_factory=list)
+    started: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def send_message(
+    ctx: Context,
+    name: str,
+    *,
+    correlation: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> MessageResult:
+    """Deliver ``name`` to every matching waiting instance; else start processes it starts."""
+    correlation = correlation or {}
+    if not isinstance(correlation, dict) or (payload is not None and not isinstance(payload, dict)):
+        raise InvalidInput("Correlation and payload must be JSON objects.")
+    with ctx.db.transaction() as session:
+        result = _send(ctx, session, name, correlation, payload, actor)
+    if not result.delivered_to and not result.started:
+        raise MessageNotDelivered(
+            f"No process instance is waiting for message '{name}' with correlation {correlation or '{}'}, "
+            f"and no process starts with it. It was recorded as undelivered (message {result.message_id}).",
+            message_id=result.message_id,
+        )
+    return result
+
+
+def _send(
+    ctx: Context,
+    session: Session,
+    name: str,
+    correlation: dict[str, Any],
+    payload: dict[str, Any] | None,
+    actor: str | None,
+) -> MessageResult:
+    record = MessageRecord(
+        name=name,
+        correlation=correlation,
+        payload=payload,
+        sent_at=clock.now(),
+        sent_by=actor,
+        delivered_to=[],
+        status="undelivered",
+    )
+    session.add(record)
+    session.flush()
+    result = MessageResult(record.id, name)
+    for wait in _matching_waits(session, name, correlation):
+        if wait.instance_id not in result.delivered_to and _deliver(
+            ctx, session, wait, payload, actor, record.id
+        ):
+            result.delivered_to.append(wait.instance_id)
+    if not result.delivered_to:
+        for version in _starting_versions(session, name):
+            instance = start_in_session(
+                ctx, session, version, dict(payload or {}), correlation.get("business_key"), actor
+            )
+            result.started.append(instance.id)
+    record.delivered_to = result.delivered_to + result.started
+    record.status = "delivered" if result.delivered_to else ("started" if result.started else "undelivered")
+    return result
+
+
+def matches(wait_values: dict[str, Any], correlation: dict[str, Any]) -> bool:
+    """True when every correlation key is known to the waiting instance with an equal value."""
+    if not correlation:
+        return False
+    return all(
+        key in wait_values and str(wait_values[key]) == str(value) for key, value in correlation.items()
+    )
+
+
+def _matching_waits(session: Session, name: str, correlation: dict[str, Any]) -> list[MessageWait]:
+    query = (
+        select(MessageWait)
+        .join(ProcessInstance, ProcessInstance.id == MessageWait.instance_id)
+        .where(
+            MessageWait.message_name == name,
+            MessageWait.state == "waiting",
+            ProcessInstance.suspended.is_(False),
+            ProcessInstance.state.not_in(InstanceState.FINISHED),
+        )
+        .order_by(MessageWait.id)
+    )
+    if "business_key" in correlation:
+        query = query.where(MessageWait.business_key == str(correlation["business_key"]))
+    found = []
+    for wait in session.scalars(query):
+        values = {**wait.correlation, "business_key": wait.business_key, "instance_id": wait.instance_id}
+        if matches(values, correlation):
+            found.append(wait)
+    return found
+
+
+def _deliver(
+    ctx: Context,
+    session: Session,
+    wait: MessageWait,
+    payload: dict[str, Any] | None,
+    actor: str | None,
+    message_id: int,
+) -> bool:
+    instance = store.get_instance(session, wait.instance_id, for_update=True)
+    workflow = store.open_workflow(ctx, session, instance)
+    task = find_task(workflow, wait.task_guid)
+    if task is None:
+        return False
+    definition = _message_definition(task.task_spec.event_definition, wait.message_name)
+    deliver(workflow, definition, payload or {})
+    error = advance(workflow)
+    store.save(ctx, session, instance, workflow, error=error)
+    store.record(
+        session,
+        "message_received",
+        instance_id=instance.id,
+        actor=actor,
+        data={"message": wait.message_name, "message_id": message_id, "payload": payload},
+    )
+    if error is not None:
+        store.record(session, "error", instance_id=instance.id, actor=None, data=error.as_dict())
+    return True
+
+
+def _message_definition(definition: Any, name: str) -> Any:
+    for inner in getattr(definition, "event_definitions", [definition]):
+        if getattr(inner, "name", None) == name:
+            return inner
+    return definition
+
+
+def _starting_versions(session: Session, name: str) -> list[ProcessVersion]:
+    newest = (
+        select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("version"))
+        .group_by(ProcessVersion.process_id)
+        .subquery()
+    )
+    latest = session.scalars(
+        select(ProcessVersion).join(
+            newest,
+            (newest.c.process_id == ProcessVersion.process_id) & (newest.c.version == ProcessVersion.version),
+        )
+    )
+    return [v for v in latest if name in (v.start_messages or [])]

@@ -1,0 +1,152 @@
+"""What a workflow looks like from outside: its state, ready human tasks, waiting timers and messages.
+
+Computed from a live SpiffWorkflow object after every step and written to the projection tables in the
+same transaction as the serialised state, so readers never need to open a workflow blob.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from ..models.workflow import InstanceState
+from .deadlines import deadline_instant
+from .timers import ENGINE_TIMER_CLASSES, timer_due_at
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    guid: str
+    task_spec_id: str
+    process_id: str
+    name: str
+    lane: str | None
+    teams: tuple[str, ...]
+    form_ref: str | None
+    ui_form_ref: str | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    guid: str
+    task_spec_id: str
+    name: str | None
+    kind: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class WaitingMessage:
+    guid: str
+    task_spec_id: str
+    message_name: str
+    correlation: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: str
+    ready_tasks: list[ReadyTask]
+    timers: list[WaitingTimer]
+    messages: list[WaitingMessage]
+    error_task: Any | None
+
+
+def take_snapshot(workflow: BpmnWorkflow, task_meta: dict[str, Any]) -> Snapshot:
+    """Read everything the projections need from ``workflow``. ``task_meta``: {process_id: {task_id: meta}}."""
+    timers, messages = _waiting_events(workflow)
+    ready = [
+        _ready_task(t, task_meta, timers) for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+    ]
+    error_task = workflow.get_next_task(state=TaskState.ERROR)
+    if workflow.is_completed():
+        state = InstanceState.COMPLETE
+    elif error_task is not None:
+        state = InstanceState.ERROR
+    elif ready:
+        state = InstanceState.USER_INPUT_REQUIRED
+    else:
+        state = InstanceState.WAITING
+    return Snapshot(state, ready, timers, messages, error_task)
+
+
+def _waiting_events(workflow: BpmnWorkflow) -> tuple[list[WaitingTimer], list[WaitingMessage]]:
+    timers: list[WaitingTimer] = []
+    messages: list[WaitingMessage] = []
+    for task in workflow.event_manager.tasks.values():
+        if not task.has_state(TaskState.WAITING):
+            continue
+        definition = task.task_spec.event_definition
+        if _is_timer(definition):
+            due = timer_due_at(task)
+            if due is not None:
+                timers.append(_timer(task, definition, due))
+        for message in _message_definitions(definition):
+            messages.append(
+                WaitingMessage(
+                    str(task.id), task.task_spec.bpmn_id, message.name, _correlation(task, message)
+                )
+            )
+    return timers, messages
+
+
+def _is_timer(definition: Any) -> bool:
+    inner = getattr(definition, "event_definitions", [definition])
+    return any(isinstance(d, ENGINE_TIMER_CLASSES) for d in inner)
+
+
+def _timer(task: Any, definition: Any, due: datetime) -> WaitingTimer:
+    kind = type(definition).__name__.replace("Engine", "").lower()
+    return WaitingTimer(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name, kind, due)
+
+
+def _message_definitions(definition: Any) -> list[MessageEventDefinition]:
+    inner = getattr(definition, "event_definitions", [definition])
+    return [d for d in inner if isinstance(d, MessageEventDefinition)]
+
+
+def _correlation(task: Any, message: MessageEventDefinition) -> dict[str, Any]:
+    """The values this waiting task expects, from spiffworkflow:processVariableCorrelation expressions."""
+    environment = task.workflow.script_engine.environment
+    values: dict[str, Any] = {}
+    for prop in getattr(message, "process_correlations", []):
+        values[prop.name] = environment.evaluate(prop.retrieval_expression, dict(task.data))
+    return values
+
+
+def _ready_task(task: Any, task_meta: dict[str, Any], timers: list[WaitingTimer]) -> ReadyTask:
+    spec = task.task_spec
+    process_id = task.workflow.spec.name
+    meta = task_meta.get(process_id, {}).get(spec.bpmn_id, {})
+    return ReadyTask(
+        guid=str(task.id),
+        task_spec_id=spec.bpmn_id,
+        process_id=process_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=meta.get("lane") or spec.lane,
+        teams=tuple(meta.get("teams") or ((spec.lane,) if spec.lane else ())),
+        form_ref=meta.get("form_ref"),
+        ui_form_ref=meta.get("ui_form_ref"),
+        due_at=_due_at(task, meta, timers),
+    )
+
+
+def _due_at(task: Any, meta: dict[str, Any], timers: list[WaitingTimer]) -> datetime | None:
+    """A due date from the BPMN: a ``dueDate`` expression, else the earliest boundary timer."""
+    expression = meta.get("due_expression")
+    if expression:
+        stored = task._get_internal_data("educase_due_at")
+        if stored is None:
+            stored = deadline_instant(task.workflow.script_engine.evaluate(task, expression)).isoformat()
+            task._set_internal_data(educase_due_at=stored)
+        return datetime.fromisoformat(stored)
+    boundary_ids = set(meta.get("boundary_timer_ids") or ())
+    siblings = {str(s.id) for s in task.parent.children} if task.parent is not None else set()
+    dues = [t.due_at for t in timers if t.task_spec_id in boundary_ids and t.guid in siblings]
+    return min(dues) if dues else None

@@ -1,0 +1,105 @@
+"""Serialising workflows with the spec stored once per process version, not in every instance.
+
+SpiffWorkflow embeds the whole process spec in each serialised workflow (about 60 % of its size). Here
+an instance's JSON holds only its tasks and data; the spec comes from the deployed version, restored
+once and cached in memory (specs are never mutated by running workflows).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from .timers import ENGINE_TIMER_CLASSES, use_engine_clock
+
+SpecPair = tuple[Any, dict[str, Any]]
+
+
+class SpecByReferenceConverter(BpmnWorkflowConverter):
+    """Leaves the spec out when saving; takes it from the caller when restoring."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
+        if spec is None:
+            raise ValueError("a workflow stored by reference needs its spec to be restored")
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid(), workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid()(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _uuid() -> type:
+    from uuid import UUID
+
+    return UUID
+
+
+def _build_registry() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpecByReferenceConverter
+    for timer_class in ENGINE_TIMER_CLASSES:
+        config[timer_class] = TimerConditionalEventDefinitionConverter
+    return BpmnWorkflowSerializer.configure(config)
+
+
+class WorkflowSerializer:
+    """Dump/load workflows and specs; restored specs are cached by process-version id."""
+
+    def __init__(self, cache_size: int = 256) -> None:
+        self._serializer = BpmnWorkflowSerializer(_build_registry())
+        self._registry = self._serializer.registry
+        self._cache: OrderedDict[int, SpecPair] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # --- specs -----------------------------------------------------------------------------------
+    def spec_to_dict(self, spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "spec": self._registry.convert(spec),
+            "subprocess_specs": {name: self._registry.convert(s) for name, s in subprocess_specs.items()},
+        }
+
+    def spec_from_dict(self, version_id: int, dct: dict[str, Any]) -> SpecPair:
+        with self._lock:
+            cached = self._cache.get(version_id)
+            if cached is not None:
+                self._cache.move_to_end(version_id)
+                return cached
+        spec = self._registry.restore(json.loads(json.dumps(dct["spec"])))
+        subs = {
+            n: self._registry.restore(json.loads(json.dumps(s))) for n, s in dct["subprocess_specs"].items()
+        }
+        use_engine_clock(spec, *subs.values())
+        with self._lock:
+            self._cache[version_id] = (spec, subs)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return spec, subs
+
+    # --- workflows -------------------------------------------------------------------------------
+    def dumps(self, workflow: BpmnWorkflow) -> str:
+        dct = self._registry.convert(workflow)
+        dct[BpmnWorkflowSerializer.VERSION_KEY] = self._serializer.VERSION
+        return json.dumps(dct, separators=(",", ":"))
+
+    def loads(self, text: str, spec_pair: SpecPair) -> BpmnWorkflow:
+        dct = json.loads(text)
+        dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
+        spec, subs = spec_pair
+        return self._registry.restore(dct, spec=spec, subprocess_specs=subs)

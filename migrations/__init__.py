@@ -1,0 +1,1 @@
+"""Alembic migrations for EduCase (run with `educase db upgrade`)."""
