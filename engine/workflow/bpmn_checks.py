@@ -16,7 +16,7 @@ from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.errors import Problem
-from engine.workflow.process_outline import BPMN_NS, CAMUNDA_NS, NS, SPIFF_NS, bpmn, describe
+from engine.workflow.process_outline import BPMN_NS, CAMUNDA_NS, NS, SPIFF_NS, bpmn, describe, is_bpmn
 from engine.workflow.timer_expressions import TIMER_KINDS, check_timer_expression
 
 ScriptChecker = Callable[[str, str], list[str]]
@@ -30,7 +30,9 @@ _CAMUNDA_IMPLEMENTATIONS = ("class", "expression", "delegateExpression")
 _JUEL = re.compile(r"^\s*[$#]\{")
 
 
-def _problem(filename: str, node: etree._Element, reason: str, element: etree._Element | None = None) -> Problem:
+def _problem(
+    filename: str, node: etree._Element, reason: str, element: etree._Element | None = None
+) -> Problem:
     """A problem at ``element`` (default ``node``), reported against the id of ``node``."""
     line = (element if element is not None else node).sourceline
     return Problem(filename, reason, element_id=node.get("id"), line=line)
@@ -46,9 +48,11 @@ def check_schema(filename: str, tree: etree._ElementTree) -> list[Problem]:
     laxly. Note that SpiffWorkflow's validator rewrites correlation retrieval expressions in place.
     """
     root = tree.getroot()
-    if root.tag != bpmn("definitions"):
+    if not is_bpmn(tree):
         found = _shorten(str(root.tag))
-        reason = f"this is not a BPMN 2.0 file: it starts with <{found}> where <bpmn:definitions> was expected"
+        reason = (
+            f"this is not a BPMN 2.0 file: it starts with <{found}> where <bpmn:definitions> was expected"
+        )
         return [Problem(filename, reason, line=root.sourceline)]
     with SCHEMA_LOCK:
         VALIDATOR.preprocess(tree)
@@ -56,13 +60,20 @@ def check_schema(filename: str, tree: etree._ElementTree) -> list[Problem]:
             return []
         errors = [(entry.line, entry.message) for entry in VALIDATOR.validator.error_log]
     return [
-        Problem(filename, f"not valid BPMN 2.0: {_shorten(message)}", element_id=_id_at_line(tree, line), line=line)
+        Problem(
+            filename,
+            f"not valid BPMN 2.0: {_shorten(message)}",
+            element_id=_id_at_line(tree, line),
+            line=line,
+        )
         for line, message in dict.fromkeys(errors)
     ]
 
 
 def _shorten(message: str) -> str:
-    return _CLARK.sub(lambda m: f"{_PREFIXES[m.group(1)]}:" if m.group(1) in _PREFIXES else m.group(0), message)
+    return _CLARK.sub(
+        lambda m: f"{_PREFIXES[m.group(1)]}:" if m.group(1) in _PREFIXES else m.group(0), message
+    )
 
 
 def _id_at_line(tree: etree._ElementTree, line: int) -> str | None:
@@ -96,10 +107,14 @@ def normalise_timers(filename: str, process: etree._Element) -> tuple[list[Probl
             try:
                 check = check_timer_expression(etree.QName(time).localname, time.text)
             except ValueError as error:
-                problems.append(_problem(filename, event, f"the timer on {describe(event)} cannot run: {error}", time))
+                problems.append(
+                    _problem(filename, event, f"the timer on {describe(event)} cannot run: {error}", time)
+                )
                 continue
             time.text = check.expression
-            warnings += [_problem(filename, event, f"the timer on {describe(event)}: {n}", time) for n in check.notes]
+            warnings += [
+                _problem(filename, event, f"the timer on {describe(event)}: {n}", time) for n in check.notes
+            ]
             if check.unbounded_cycle and event.tag == bpmn("startEvent"):
                 note = (
                     f"the timer on {describe(event)} repeats without end ({check.expression}): each repetition "
@@ -128,7 +143,9 @@ def _camunda_implementation(task: etree._Element) -> str | None:
         if value:
             return _java_reason(task, f'camunda:{attribute}="{value}"')
     if task.get(f"{{{CAMUNDA_NS}}}type") == "external":
-        return _java_reason(task, f'an external task worker (topic "{task.get(f"{{{CAMUNDA_NS}}}topic", "")}")')
+        return _java_reason(
+            task, f'an external task worker (topic "{task.get(f"{{{CAMUNDA_NS}}}topic", "")}")'
+        )
     if task.find("bpmn:extensionElements/camunda:connector", NS) is not None:
         return _java_reason(task, "a Camunda connector")
     return None
@@ -185,7 +202,9 @@ def _check_script_task(filename: str, task: etree._Element, checker: ScriptCheck
     source = script.text if script is not None else None
     if not (source or "").strip():
         return [_problem(filename, task, f"{describe(task)} has no script: write one, or use a plain task")]
-    return _run_checker(filename, task, script, f"the script of {describe(task)}", source or "", "exec", checker)
+    return _run_checker(
+        filename, task, script, f"the script of {describe(task)}", source or "", "exec", checker
+    )
 
 
 def _check_condition(
@@ -199,7 +218,9 @@ def _check_condition(
             "can run: write it as a Python expression such as attendance_rate < 90"
         )
         return [_problem(filename, flow, reason, condition)]
-    return _run_checker(filename, flow, condition, f"the condition on {describe(flow)}", source, "eval", checker)
+    return _run_checker(
+        filename, flow, condition, f"the condition on {describe(flow)}", source, "eval", checker
+    )
 
 
 def _run_checker(
@@ -213,7 +234,10 @@ def _run_checker(
 ) -> list[Problem]:
     if checker is None:
         return []
-    return [_problem(filename, node, f"{what} cannot run: {message}", element) for message in checker(source, mode)]
+    return [
+        _problem(filename, node, f"{what} cannot run: {message}", element)
+        for message in checker(source, mode)
+    ]
 
 
 # --- call activities -----------------------------------------------------------------------------
@@ -239,4 +263,3 @@ def check_call_activities(
             continue
         problems.append(_problem(filename, call, reason))
     return problems
-

@@ -34,6 +34,7 @@ from engine.workflow.process_outline import (
     ProcessInfo,
     TaskMeta,
     describe,
+    is_bpmn,
     is_executable,
     outline_processes,
     top_level_processes,
@@ -108,7 +109,9 @@ class LoadedBundle:
     def _info(self, process_id: str) -> ProcessInfo:
         if process_id not in self._by_id:
             known = ", ".join(self._by_id) or "none"
-            raise NotFound(f"no process '{process_id}' in these files (found: {known})", process_id=process_id)
+            raise NotFound(
+                f"no process '{process_id}' in these files (found: {known})", process_id=process_id
+            )
         return self._by_id[process_id]
 
 
@@ -176,10 +179,12 @@ def _read_sources(
     """Parse each file safely and quote bare ISO 8601 timers; ``files`` holds the bytes as normalised."""
     documents: list[_Document] = []
     files: dict[str, bytes] = {}
+    seen: set[str] = set()
     for filename, data in sources:
-        if filename in files or any(d.filename == filename for d in documents):
+        if filename in seen:
             findings.problems.append(Problem(filename, "two files were given with this name: rename one"))
             continue
+        seen.add(filename)
         tree, problems = parse_untrusted_xml(filename, data)
         findings.problems += problems
         if tree is None:
@@ -203,12 +208,16 @@ def _check_document(
     schema_problems = check_schema(filename, document.tree)
     findings.problems += schema_problems
     document.schema_valid = not schema_problems
+    if not is_bpmn(document.tree):
+        return
     document.processes, outline_problems = outline_processes(filename, document.tree)
     findings.problems += outline_problems
     for process in top_level_processes(document.tree):
         if not is_executable(process):
             reason = f"process '{process.get('id')}' is not executable: it was read but cannot be started"
-            findings.warnings.append(Problem(filename, reason, element_id=process.get("id"), line=process.sourceline))
+            findings.warnings.append(
+                Problem(filename, reason, element_id=process.get("id"), line=process.sourceline)
+            )
             continue
         findings.problems += check_service_tasks(filename, process, service_operators)
         findings.problems += check_scripts(filename, process, script_checker)
@@ -221,7 +230,9 @@ def _no_executable_process(document: _Document) -> Problem:
     reason = f'no executable process: set isExecutable="true" on the process you want to run (found: {found})'
     processes = top_level_processes(document.tree)
     if len(processes) == 1:
-        return Problem(document.filename, reason, element_id=processes[0].get("id"), line=processes[0].sourceline)
+        return Problem(
+            document.filename, reason, element_id=processes[0].get("id"), line=processes[0].sourceline
+        )
     return Problem(document.filename, reason)
 
 
@@ -252,25 +263,35 @@ def _check_across_files(documents: list[_Document], findings: _Findings) -> list
 
 
 def _parse_with_spiff(documents: list[_Document], findings: _Findings) -> SpiffBpmnParser:
-    """Parse every executable process with SpiffWorkflow, turning its exceptions into problems."""
+    """Parse every executable process with SpiffWorkflow, turning its exceptions into problems.
+
+    SpiffWorkflow often objects to something a check here has already explained better (a service task
+    without an operator, say): its problem is dropped when one about the same element is already listed.
+    """
     parser = SpiffBpmnParser(validator=VALIDATOR)
     already_reported = {(p.file, p.element_id) for p in findings.problems}
     for document in documents:
-        try:
-            with SCHEMA_LOCK:
-                parser.add_bpmn_xml(document.tree, filename=document.filename)
-            specs = [info.process_id for info in document.processes if info.executable]
-        except Exception as error:  # any failure in a file is a problem with that file, never a crash
-            findings.problems.append(_spiff_problem(error, document.filename, document.tree))
-            continue
-        for process_id in specs:
-            try:
-                parser.get_spec(process_id)
-            except Exception as error:
-                problem = _spiff_problem(error, document.filename, document.tree)
-                if (problem.file, problem.element_id) not in already_reported:
-                    findings.problems.append(problem)
+        for problem in _spiff_problems(parser, document):
+            if (problem.file, problem.element_id) not in already_reported:
+                findings.problems.append(problem)
     return parser
+
+
+def _spiff_problems(parser: SpiffBpmnParser, document: _Document) -> list[Problem]:
+    # Any failure inside SpiffWorkflow is a problem with the file being read, never a crash.
+    try:
+        with SCHEMA_LOCK:
+            parser.add_bpmn_xml(document.tree, filename=document.filename)
+    except Exception as error:
+        return [_spiff_problem(error, document.filename, document.tree)]
+    problems = []
+    for info in document.processes:
+        if info.executable:
+            try:
+                parser.get_spec(info.process_id)
+            except Exception as error:
+                problems.append(_spiff_problem(error, document.filename, document.tree))
+    return problems
 
 
 def _spiff_problem(error: Exception, filename: str, tree: etree._ElementTree | None) -> Problem:

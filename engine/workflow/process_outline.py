@@ -58,6 +58,11 @@ def bpmn(tag: str) -> str:
     return f"{{{BPMN_NS}}}{tag}"
 
 
+def is_bpmn(tree: etree._ElementTree) -> bool:
+    """Whether the document is a BPMN 2.0 ``definitions`` document at all."""
+    return tree.getroot().tag == bpmn("definitions")
+
+
 def top_level_processes(tree: etree._ElementTree) -> list[etree._Element]:
     """The ``bpmn:process`` elements of a definitions document, in file order."""
     return tree.getroot().findall("bpmn:process", NS)
@@ -80,7 +85,9 @@ def outline_processes(filename: str, tree: etree._ElementTree) -> tuple[list[Pro
     participants = {
         p.get("processRef"): p.get("name") for p in tree.getroot().iterfind(".//bpmn:participant", NS)
     }
-    messages = {m.get("id"): m.get("name") or m.get("id") for m in tree.getroot().iterfind("bpmn:message", NS)}
+    messages = {
+        m.get("id"): m.get("name") or m.get("id") for m in tree.getroot().iterfind("bpmn:message", NS)
+    }
     infos: list[ProcessInfo] = []
     problems: list[Problem] = []
     for process in top_level_processes(tree):

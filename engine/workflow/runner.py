@@ -93,13 +93,12 @@ def deliver(workflow: BpmnWorkflow, event_definition: Any, payload: Any) -> None
 
 
 def retry_task(workflow: BpmnWorkflow, guid: str, data_changes: dict[str, Any]) -> None:
-    """Put a task in ERROR back to READY with corrected data, from its parent's data."""
+    """Put a task in ERROR back to READY, with its inherited data plus ``data_changes``."""
     task = find_task(workflow, guid)
     if task is None or task.state != TaskState.ERROR:
         raise TaskNotReady("Only a task in error can be retried.")
-    data = copy.deepcopy(task.parent.data) if task.parent is not None else {}
-    data.update(copy.deepcopy(data_changes))
-    task.reset_branch(data)
+    task.reset_branch(None)  # back to READY; it re-inherits its parent's data
+    task.set_data(**copy.deepcopy(data_changes))  # after the reset, or inheritance would undo it
 
 
 def translate(exc: BaseException, workflow: BpmnWorkflow | None = None) -> EduCaseError:

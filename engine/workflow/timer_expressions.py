@@ -30,7 +30,7 @@ _CRON_LEADING_FIELD = re.compile(r"[0-9*?/,-]+")
 _CAMUNDA_EXPRESSION = re.compile(r"[$#]\{.*\}", re.DOTALL)
 
 _EXAMPLES = {
-    "timeDate": 'a date such as 2026-03-01T09:00:00Z or an expression such as add_school_days(today(), 15)',
+    "timeDate": "a date such as 2026-03-01T09:00:00Z or an expression such as add_school_days(today(), 15)",
     "timeDuration": "a duration such as P7D (seven days) or PT2H (two hours)",
     "timeCycle": "a repeating interval such as R3/P1D (three times, a day apart) or R/P1D (every day)",
     "due": "a duration such as P7D, a date such as 2026-03-01T09:00:00Z, or an expression",
@@ -156,22 +156,30 @@ def _validate_date(text: str) -> None:
     try:
         datetime.fromisoformat(text)
     except ValueError as error:
-        raise ValueError(f"'{text}' is not a valid ISO 8601 date ({error}): write for example 2026-03-01T09:00:00Z")
+        raise ValueError(
+            f"'{text}' is not a valid ISO 8601 date ({error}): write for example 2026-03-01T09:00:00Z"
+        )
 
 
 def _validate_cycle(text: str) -> None:
     match = _CYCLE.fullmatch(text)
     if match is None:
-        raise ValueError(f"'{text}' is not a valid ISO 8601 repeating interval: give {_EXAMPLES['timeCycle']}")
+        raise ValueError(
+            f"'{text}' is not a valid ISO 8601 repeating interval: give {_EXAMPLES['timeCycle']}"
+        )
     repetitions, *parts = match.groups()
     if repetitions == "0":
-        raise ValueError(f"'{text}' repeats zero times, so the timer would never fire: give {_EXAMPLES['timeCycle']}")
+        raise ValueError(
+            f"'{text}' repeats zero times, so the timer would never fire: give {_EXAMPLES['timeCycle']}"
+        )
     for part in filter(None, parts):
         _validate_iso("duration" if part.startswith("P") else "date", part)
     try:
         TimerEventDefinition.parse_iso_recurring_interval(text)
     except Exception as error:  # SpiffWorkflow raises bare Exception for intervals it cannot use
-        raise ValueError(f"'{text}' cannot be used as a repeating interval ({error}): give {_EXAMPLES['timeCycle']}")
+        raise ValueError(
+            f"'{text}' cannot be used as a repeating interval ({error}): give {_EXAMPLES['timeCycle']}"
+        )
 
 
 def _is_naive(shape: str, text: str) -> bool:

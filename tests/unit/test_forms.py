@@ -80,7 +80,7 @@ def test_content_hash_covers_the_ui_schema_and_ignores_key_order() -> None:
 
 
 def test_refs_and_list_skip_ui_schema_files(library: FormLibrary) -> None:
-    assert library.refs() == [NTI, "penalty-notice-review.schema.json"]
+    assert library.refs() == [NTI, "penalty-notice-review.schema.json", "review-case.schema.json"]
     assert [form.ref for form in library.list()] == library.refs()
 
 
