@@ -26,6 +26,7 @@ class Settings:
     timer_batch_size: int = 100
     script_time_limit_seconds: float = 2.0
     scheduler_enabled: bool = False
+    live_workflow_cache_size: int = 2000
     process_library_path: Path | None = None
     form_library_path: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
@@ -68,6 +69,7 @@ def load_settings(**overrides: object) -> Settings:
         "timer_batch_size": int(_number("TIMER_BATCH_SIZE", 100)),
         "script_time_limit_seconds": _number("SCRIPT_TIME_LIMIT_SECONDS", 2.0),
         "scheduler_enabled": _bool(os.environ.get(f"{ENV_PREFIX}SCHEDULER_ENABLED", "false")),
+        "live_workflow_cache_size": int(_number("LIVE_WORKFLOW_CACHE_SIZE", 2000)),
     }
     for name in ("PROCESS_LIBRARY_PATH", "FORM_LIBRARY_PATH"):
         if os.environ.get(ENV_PREFIX + name):

@@ -16,6 +16,8 @@ from .config import Settings, load_settings
 from .db import Database
 from .forms import FormLibrary
 from .services.calendars import CalendarCache
+from .services.versions import VersionCache
+from .workflow.live_cache import LiveWorkflowCache
 from .workflow.runner import WorkflowRunner
 from .workflow.sandbox import SandboxScriptEngine
 from .workflow.serializer import WorkflowSerializer
@@ -28,6 +30,8 @@ class Context:
     runner: WorkflowRunner
     forms: FormLibrary
     calendars: CalendarCache
+    versions: VersionCache
+    live: LiveWorkflowCache
     process_library_path: Path
 
     @property
@@ -45,11 +49,14 @@ def create_context(settings: Settings | None = None, *, database: Database | Non
     form_dirs = [form_library.PATH]
     if settings.form_library_path is not None:
         form_dirs.append(settings.form_library_path)
+    serializer = WorkflowSerializer()
     return Context(
         settings=settings,
         db=database or Database(settings.database_url),
-        runner=WorkflowRunner(WorkflowSerializer(), script_engine),
+        runner=WorkflowRunner(serializer, script_engine),
         forms=FormLibrary(form_dirs),
         calendars=calendars,
+        versions=VersionCache(serializer),
+        live=LiveWorkflowCache(settings.live_workflow_cache_size),
         process_library_path=settings.process_library_path or process_library.PATH,
     )

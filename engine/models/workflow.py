@@ -45,7 +45,7 @@ class ProcessVersion(Base):
     name: Mapped[str | None] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64))
     bpmn_file_id: Mapped[int] = mapped_column(ForeignKey("bpmn_file.id"))
-    spec: Mapped[dict[str, Any]]
+    spec: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # large; cached once restored
     task_meta: Mapped[dict[str, Any]]
     start_messages: Mapped[list[Any]]
     called_processes: Mapped[list[Any]]
@@ -122,7 +122,7 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(100))
 
     teams: Mapped[list[HumanTaskTeam]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", back_populates="task"
+        cascade="all, delete-orphan", lazy="raise_on_sql", back_populates="task"
     )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -19,13 +20,26 @@ from ..models.calendar import LA_CALENDAR, CalendarRecord
 class CalendarCache:
     """The LA calendar and establishment calendars, reloaded when any calendar row changes."""
 
-    def __init__(self) -> None:
+    def __init__(self, check_every_seconds: float = 2.0) -> None:
         self._lock = threading.Lock()
         self._stamp: tuple[int, datetime | None] | None = None
         self._calendars: dict[str, SchoolCalendar] = {}
+        self._check_every = check_every_seconds
+        self._checked_at = -1e9
+
+    def invalidate(self) -> None:
+        """Forget what was loaded; the next :meth:`refresh` reads the database."""
+        self._checked_at, self._stamp = -1e9, None
 
     def refresh(self, session: Session) -> None:
-        """Cheap check (one aggregate query); reloads only when calendars were loaded since."""
+        """Reload calendars if any were loaded since we last looked.
+
+        Looks at most every ``check_every_seconds`` (one aggregate query): term dates change a few
+        times a year, and a process that loads them itself calls :meth:`invalidate`.
+        """
+        if time.monotonic() - self._checked_at < self._check_every:
+            return
+        self._checked_at = time.monotonic()
         stamp = session.execute(
             select(func.count(CalendarRecord.id), func.max(CalendarRecord.loaded_at))
         ).one()

@@ -1,21 +1,28 @@
-"""Saving a workflow and its projections together, and the append-only event log.
+"""Reading and saving instances with their projections, and the append-only event log.
 
-Used by every service that changes an instance: the serialised state, ``human_task``, ``timer`` and
-``message_wait`` rows and the events are written in the caller's transaction, so they never disagree.
+Every service that changes an instance loads it with :func:`load`, opens its workflow with
+:func:`open_instance` and writes it back with :func:`save`: the serialised state, the ``human_task``,
+``timer`` and ``message_wait`` rows and the events go in the caller's transaction, so they never
+disagree. Projection rows are always exactly what the saved state implies, so the snapshot taken when
+an instance is opened *is* the current projection: saving writes only the differences.
+
+This is the engine's hot path, so it uses prebuilt SQL statements (SQLAlchemy Core with bound
+parameters) rather than the ORM; optimistic locking is an explicit ``lock_version`` check.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..errors import EduCaseError, NotFound
+from ..errors import EduCaseError, InstanceChanged, NotFound
 from ..models.workflow import (
     HumanTask,
     HumanTaskTeam,
@@ -28,52 +35,176 @@ from ..models.workflow import (
 )
 from ..workflow.projections import Snapshot, take_snapshot
 from ..workflow.runner import find_task
+from .versions import VersionInfo
 
 if TYPE_CHECKING:
     from ..context import Context
 
+PI, HT, HTT = ProcessInstance.__table__, HumanTask.__table__, HumanTaskTeam.__table__
+TM, MW, EV = Timer.__table__, MessageWait.__table__, WorkflowEvent.__table__
 
-def get_instance(session: Session, instance_id: int, *, for_update: bool = False) -> ProcessInstance:
-    query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
-    if for_update:
-        query = query.with_for_update(of=ProcessInstance)
-    instance = session.scalar(query)
-    if instance is None:
+_SELECT = select(PI).where(PI.c.id == bindparam("id"))
+_SELECT_LOCKED = _SELECT.with_for_update()
+_SELECT_SKIP_LOCKED = _SELECT.with_for_update(skip_locked=True)
+_INSERT = insert(PI)
+_UPDATE = (
+    update(PI)
+    .where(PI.c.id == bindparam("b_id"), PI.c.lock_version == bindparam("b_lock"))
+    .values(
+        state_json=bindparam("state_json"), state=bindparam("state"), suspended=bindparam("suspended"),
+        error=bindparam("error"), updated_at=bindparam("updated_at"), ended_at=bindparam("ended_at"),
+        lock_version=bindparam("lock_version"),
+    )
+)
+_INSERT_EVENT = insert(EV)
+_INSERT_TASK = insert(HT)
+_INSERT_TEAM = insert(HTT)
+_TASK_DUE = update(HT).where(HT.c.id == bindparam("b_id")).values(due_at=bindparam("due_at"))
+_TASK_CLOSE = (
+    update(HT)
+    .where(HT.c.id == bindparam("b_id"), HT.c.state == TaskState.READY)
+    .values(state=bindparam("state"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"))
+)
+_INSERT_TIMER = insert(TM)
+_TIMER_CLOSE = (
+    update(TM)
+    .where(TM.c.instance_id == bindparam("b_instance"), TM.c.task_guid == bindparam("b_guid"),
+           TM.c.due_at == bindparam("b_due"), TM.c.state == "waiting")
+    .values(state=bindparam("state"), fired_at=bindparam("fired_at"))
+)
+_INSERT_WAIT = insert(MW)
+_WAIT_WHERE = (MW.c.instance_id == bindparam("b_instance"), MW.c.task_guid == bindparam("b_guid"),
+               MW.c.message_name == bindparam("b_name"), MW.c.state == "waiting")
+_WAIT_CORRELATION = update(MW).where(*_WAIT_WHERE).values(correlation=bindparam("correlation"))
+_WAIT_CLOSE = update(MW).where(*_WAIT_WHERE).values(state=bindparam("state"), received_at=bindparam("received_at"))
+
+EMPTY = Snapshot(InstanceState.RUNNING, [], [], [], None)
+
+
+@dataclass
+class InstanceRecord:
+    """One ``process_instance`` row, with the facts of its (immutable, cached) version."""
+
+    id: int
+    process_version_id: int
+    process_id: str
+    business_key: str | None
+    state: str
+    suspended: bool
+    state_json: str
+    lock_version: int
+    error: dict[str, Any] | None
+    started_at: datetime
+    started_by: str | None
+    updated_at: datetime
+    ended_at: datetime | None
+    version: VersionInfo
+
+
+@dataclass
+class OpenInstance:
+    """An instance, its live workflow, and the projection as it stands in the database."""
+
+    row: InstanceRecord
+    workflow: BpmnWorkflow
+    before: Snapshot = field(default=EMPTY)
+
+
+def load(ctx: Context, session: Session, instance_id: int, *, lock: bool = False,
+         skip_locked: bool = False) -> InstanceRecord:
+    """Read an instance; ``lock`` takes its row (PostgreSQL) until the transaction ends."""
+    statement = _SELECT_SKIP_LOCKED if skip_locked else (_SELECT_LOCKED if lock else _SELECT)
+    row = session.connection().execute(statement, {"id": instance_id}).mappings().first()
+    if row is None:
+        if skip_locked:
+            raise InstanceChanged(f"Instance {instance_id} is being worked on by another process.")
         raise NotFound(f"There is no process instance {instance_id}.")
-    return instance
+    return InstanceRecord(**row, version=ctx.versions.info(session, row["process_version_id"]))
 
 
-def open_workflow(ctx: Context, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+def new_instance(version: VersionInfo, workflow: BpmnWorkflow, business_key: str | None,
+                 actor: str | None) -> OpenInstance:
+    """A new instance, not yet in the database: its first :func:`save` inserts it."""
+    now = clock.now()
+    record = InstanceRecord(
+        id=0, process_version_id=version.id, process_id=version.process_id, business_key=business_key,
+        state=InstanceState.RUNNING, suspended=False, state_json="{}", lock_version=0, error=None,
+        started_at=now, started_by=actor, updated_at=now, ended_at=None, version=version,
+    )
+    return OpenInstance(record, workflow)
+
+
+def open_instance(ctx: Context, session: Session, record: InstanceRecord) -> OpenInstance:
+    """The live workflow of ``record``: from the live cache when it holds this exact version."""
     ctx.calendars.refresh(session)
-    spec_pair = ctx.serializer.spec_from_dict(instance.process_version_id, instance.version.spec)
-    return ctx.runner.load(instance.state_json, spec_pair)
+    cached = ctx.live.take(record.id, record.lock_version)
+    if cached is not None:
+        return OpenInstance(record, *cached)
+    workflow = ctx.runner.load(record.state_json, ctx.versions.spec(session, record.process_version_id))
+    return OpenInstance(record, workflow, take_snapshot(workflow, record.version.task_meta))
 
 
 def save(
     ctx: Context,
     session: Session,
-    instance: ProcessInstance,
-    workflow: BpmnWorkflow,
+    opened: OpenInstance,
     *,
     error: EduCaseError | None = None,
+    completed_by: dict[str, str | None] | None = None,
+    state: str | None = None,
 ) -> Snapshot:
-    """Write the workflow and bring every projection row in line with it."""
+    """Write the workflow and bring every projection row in line with it.
+
+    Raises InstanceChanged when someone else saved the instance since it was loaded.
+    """
     now = clock.now()
-    snapshot = take_snapshot(workflow, instance.version.task_meta)  # before dumps: it may set due dates
-    instance.state_json = ctx.runner.dumps(workflow)
-    instance.state = snapshot.state
-    instance.updated_at = now
-    instance.error = _error_info(error, snapshot) if snapshot.state == InstanceState.ERROR else None
-    if snapshot.state in InstanceState.FINISHED and instance.ended_at is None:
-        instance.ended_at = now
-    if instance.id is None:
-        session.add(instance)
-        session.flush()
-    _sync_tasks(session, instance, workflow, snapshot, now)
-    _sync_timers(session, instance, workflow, snapshot, now)
-    _sync_messages(session, instance, workflow, snapshot, now)
-    session.flush()  # surfaces optimistic-lock conflicts here, inside the service
+    row, workflow = opened.row, opened.workflow
+    snapshot = take_snapshot(workflow, row.version.task_meta)  # before dumps: it may set due dates
+    row.state_json = ctx.runner.dumps(workflow)
+    row.state = state or snapshot.state
+    row.error = _error_info(error, snapshot) if snapshot.state == InstanceState.ERROR else None
+    row.updated_at = now
+    if row.state in InstanceState.FINISHED and row.ended_at is None:
+        row.ended_at = now
+    connection = session.connection()
+    write_row(connection, row)
+    _sync_tasks(connection, row, workflow, opened.before, snapshot, now, completed_by or {})
+    _sync_timers(connection, row.id, workflow, opened.before, snapshot, now)
+    _sync_messages(connection, row, workflow, opened.before, snapshot, now)
+    opened.before = snapshot
+    _keep_live_after_commit(ctx, session, opened)
     return snapshot
+
+
+def _keep_live_after_commit(ctx: Context, session: Session, opened: OpenInstance) -> None:
+    """Once committed, the workflow object *is* the stored state: keep it for the next step."""
+    pending: dict[int, OpenInstance] = session.info.setdefault("live_workflows", {})
+    if not pending:
+        def put_back() -> None:
+            for item in pending.values():
+                ctx.live.put(item.row.id, item.row.lock_version, item.workflow, item.before)
+
+        session.info.setdefault("after_commit", []).append(put_back)
+    pending[opened.row.id] = opened
+
+
+def write_row(connection: Connection, row: InstanceRecord) -> None:
+    """Insert a new instance, or update one if nobody changed it since we read it (optimistic lock)."""
+    if row.lock_version == 0:
+        values = {k: v for k, v in row.__dict__.items() if k not in ("id", "version")}
+        row.id = connection.execute(_INSERT, {**values, "lock_version": 1}).inserted_primary_key[0]
+        row.lock_version = 1
+        return
+    result = connection.execute(_UPDATE, {
+        "b_id": row.id, "b_lock": row.lock_version, "lock_version": row.lock_version + 1,
+        "state_json": row.state_json, "state": row.state, "suspended": row.suspended, "error": row.error,
+        "updated_at": row.updated_at, "ended_at": row.ended_at,
+    })
+    if result.rowcount != 1:
+        raise InstanceChanged(
+            f"Instance {row.id} was changed by someone else while you worked; reload it and try again."
+        )
+    row.lock_version += 1
 
 
 def record(
@@ -82,24 +213,16 @@ def record(
     *,
     instance_id: int | None,
     actor: str | None,
-    task: HumanTask | None = None,
+    task: Any | None = None,
     data: dict[str, Any] | None = None,
     form_version_id: int | None = None,
-    at: datetime | None = None,
-) -> WorkflowEvent:
-    event = WorkflowEvent(
-        instance_id=instance_id,
-        at=at or clock.now(),
-        actor=actor,
-        kind=kind,
-        task_guid=task.id if task else None,
-        task_spec_id=task.task_spec_id if task else None,
-        task_name=task.name if task else None,
-        data=data,
-        form_version_id=form_version_id,
-    )
-    session.add(event)
-    return event
+) -> None:
+    """Append one event to the history. ``task`` is anything with id, task_spec_id and name."""
+    session.connection().execute(_INSERT_EVENT, {
+        "instance_id": instance_id, "at": clock.now(), "actor": actor, "kind": kind,
+        "task_guid": task.id if task else None, "task_spec_id": task.task_spec_id if task else None,
+        "task_name": task.name if task else None, "data": data, "form_version_id": form_version_id,
+    })
 
 
 def _error_info(error: EduCaseError | None, snapshot: Snapshot) -> dict[str, Any]:
@@ -107,113 +230,84 @@ def _error_info(error: EduCaseError | None, snapshot: Snapshot) -> dict[str, Any
     if error is not None:
         info.update({k: v for k, v in error.details.items() if v is not None})
         info["code"] = error.code
-    if snapshot.error_task is not None:
-        info.setdefault("task_guid", str(snapshot.error_task.id))
-        info.setdefault("task_id", snapshot.error_task.task_spec.bpmn_id)
-        info.setdefault("task_name", snapshot.error_task.task_spec.bpmn_name)
-    info["task_guid"] = str(snapshot.error_task.id) if snapshot.error_task is not None else None
+    task = snapshot.error_task
+    if task is not None:
+        info.setdefault("task_id", task.task_spec.bpmn_id)
+        info.setdefault("task_name", task.task_spec.bpmn_name)
+    info["task_guid"] = str(task.id) if task is not None else None
     return info
 
 
-def _finished_state(workflow: BpmnWorkflow, guid: str) -> str:
+def _done(workflow: BpmnWorkflow, guid: str) -> bool:
     task = find_task(workflow, guid)
-    return "done" if task is not None and task.has_state(SpiffState.COMPLETED) else "cancelled"
+    return task is not None and task.has_state(SpiffState.COMPLETED)
 
 
-def _sync_tasks(
-    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, snap: Snapshot, now: datetime
-) -> None:
-    open_rows = {
-        row.id: row
-        for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
-        )
-    }
-    for ready in snap.ready_tasks:
-        row = open_rows.pop(ready.guid, None)
-        if row is None:
-            row = HumanTask(
-                id=ready.guid,
-                instance_id=instance.id,
-                process_id=ready.process_id,
-                business_key=instance.business_key,
-                task_spec_id=ready.task_spec_id,
-                name=ready.name,
-                lane=ready.lane,
-                form_ref=ready.form_ref,
-                ui_form_ref=ready.ui_form_ref,
-                state=TaskState.READY,
-                created_at=now,
-                teams=[HumanTaskTeam(team=t) for t in dict.fromkeys(ready.teams)],
-            )
-            session.add(row)
-        row.due_at = ready.due_at
-    for row in open_rows.values():
-        if _finished_state(workflow, row.id) == "done":
-            row.state = TaskState.COMPLETED
-        else:
-            row.state = TaskState.CANCELLED
-        row.completed_at = row.completed_at or now
+def _sync_tasks(connection: Connection, row: InstanceRecord, workflow: BpmnWorkflow, before: Snapshot,
+                after: Snapshot, now: datetime, completed_by: dict[str, str | None]) -> None:
+    old = {t.guid: t for t in before.ready_tasks}
+    new = {t.guid: t for t in after.ready_tasks}
+    added = [t for guid, t in new.items() if guid not in old]
+    if added:
+        connection.execute(_INSERT_TASK, [{
+            "id": t.guid, "instance_id": row.id, "process_id": t.process_id, "business_key": row.business_key,
+            "task_spec_id": t.task_spec_id, "name": t.name, "lane": t.lane, "assignee": None,
+            "form_ref": t.form_ref, "ui_form_ref": t.ui_form_ref, "due_at": t.due_at,
+            "state": TaskState.READY, "created_at": now, "completed_at": None, "completed_by": None,
+        } for t in added])
+        teams = [{"task_id": t.guid, "team": team} for t in added for team in dict.fromkeys(t.teams)]
+        if teams:
+            connection.execute(_INSERT_TEAM, teams)
+    moved = [{"b_id": g, "due_at": t.due_at} for g, t in new.items() if g in old and old[g].due_at != t.due_at]
+    if moved:
+        connection.execute(_TASK_DUE, moved)
+    closed = []
+    for guid in old.keys() - new.keys():
+        done = _done(workflow, guid)
+        closed.append({"b_id": guid, "state": TaskState.COMPLETED if done else TaskState.CANCELLED,
+                       "completed_at": now, "completed_by": completed_by.get(guid) if done else None})
+    if closed:
+        connection.execute(_TASK_CLOSE, closed)
 
 
-def _sync_timers(
-    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, snap: Snapshot, now: datetime
-) -> None:
-    waiting = {
-        (row.task_guid, row.due_at): row
-        for row in session.scalars(
-            select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")
-        )
-    }
-    for timer in snap.timers:
-        if waiting.pop((timer.guid, timer.due_at), None) is None:
-            session.add(
-                Timer(
-                    instance_id=instance.id,
-                    task_guid=timer.guid,
-                    task_spec_id=timer.task_spec_id,
-                    name=timer.name,
-                    kind=timer.kind,
-                    due_at=timer.due_at,
-                    state="waiting",
-                    created_at=now,
-                )
-            )
-    still_waiting = {t.guid for t in snap.timers}
-    for (guid, _due), row in waiting.items():
-        # A cycle timer keeps its task but moves its due time: the old occurrence fired.
-        fired = guid in still_waiting or _finished_state(workflow, guid) == "done"
-        row.state = "fired" if fired else "cancelled"
-        row.fired_at = now if fired else None
+def _sync_timers(connection: Connection, instance_id: int, workflow: BpmnWorkflow, before: Snapshot,
+                 after: Snapshot, now: datetime) -> None:
+    old = {(t.guid, t.due_at) for t in before.timers}
+    new = {(t.guid, t.due_at): t for t in after.timers}
+    added = [t for key, t in new.items() if key not in old]
+    if added:
+        connection.execute(_INSERT_TIMER, [{
+            "instance_id": instance_id, "task_guid": t.guid, "task_spec_id": t.task_spec_id, "name": t.name,
+            "kind": t.kind, "due_at": t.due_at, "state": "waiting", "created_at": now, "fired_at": None,
+        } for t in added])
+    still_waiting = {t.guid for t in after.timers}
+    closed = []
+    for guid, due in old - new.keys():
+        # A cycle timer keeps its task but moves its due time: that occurrence fired.
+        fired = guid in still_waiting or _done(workflow, guid)
+        closed.append({"b_instance": instance_id, "b_guid": guid, "b_due": due,
+                       "state": "fired" if fired else "cancelled", "fired_at": now if fired else None})
+    if closed:
+        connection.execute(_TIMER_CLOSE, closed)
 
 
-def _sync_messages(
-    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, snap: Snapshot, now: datetime
-) -> None:
-    waiting = {
-        (row.task_guid, row.message_name): row
-        for row in session.scalars(
-            select(MessageWait).where(MessageWait.instance_id == instance.id, MessageWait.state == "waiting")
-        )
-    }
-    for message in snap.messages:
-        row = waiting.pop((message.guid, message.message_name), None)
-        if row is None:
-            session.add(
-                MessageWait(
-                    instance_id=instance.id,
-                    task_guid=message.guid,
-                    task_spec_id=message.task_spec_id,
-                    message_name=message.message_name,
-                    business_key=instance.business_key,
-                    correlation=message.correlation,
-                    state="waiting",
-                    created_at=now,
-                )
-            )
-        elif row.correlation != message.correlation:
-            row.correlation = message.correlation
-    for (guid, _name), row in waiting.items():
-        received = _finished_state(workflow, guid) == "done"
-        row.state = "received" if received else "cancelled"
-        row.received_at = now if received else None
+def _sync_messages(connection: Connection, row: InstanceRecord, workflow: BpmnWorkflow, before: Snapshot,
+                   after: Snapshot, now: datetime) -> None:
+    old = {(m.guid, m.message_name): m for m in before.messages}
+    new = {(m.guid, m.message_name): m for m in after.messages}
+    added = [m for key, m in new.items() if key not in old]
+    if added:
+        connection.execute(_INSERT_WAIT, [{
+            "instance_id": row.id, "task_guid": m.guid, "task_spec_id": m.task_spec_id,
+            "message_name": m.message_name, "business_key": row.business_key, "correlation": m.correlation,
+            "state": "waiting", "created_at": now, "received_at": None,
+        } for m in added])
+    for (guid, name), message in new.items():
+        if (guid, name) in old and old[(guid, name)].correlation != message.correlation:
+            connection.execute(_WAIT_CORRELATION, {"b_instance": row.id, "b_guid": guid, "b_name": name,
+                                                   "correlation": message.correlation})
+    for guid, name in old.keys() - new.keys():
+        received = _done(workflow, guid)
+        connection.execute(_WAIT_CLOSE, {"b_instance": row.id, "b_guid": guid, "b_name": name,
+                                         "state": "received" if received else "cancelled",
+                                         "received_at": now if received else None})

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, selectinload
 
-from .. import clock
-from ..errors import InstanceChanged, InstanceNotRunning, InvalidInput, NotFound
-from ..models.workflow import (
-    HumanTask,
-    InstanceState,
-    MessageWait,
-    ProcessInstance,
-    ProcessVersion,
-    Timer,
-    WorkflowEvent,
-)
+from ..errors import InstanceNotRunning, InvalidInput, NotFound
+from ..models.workflow import HumanTask, InstanceState, MessageWait, ProcessVersion, Timer, WorkflowEvent
+from ..workflow.projections import Snapshot
 from ..workflow.runner import advance, retry_task
 from . import instance_store as store
 
@@ -51,19 +43,24 @@ class InstanceView:
         return _jsonable(self.__dict__)
 
 
-def latest_version(session: Session, process_id: str) -> ProcessVersion:
-    version = session.scalar(
-        select(ProcessVersion)
-        .where(ProcessVersion.process_id == process_id)
-        .order_by(ProcessVersion.version.desc())
-        .limit(1)
-    )
-    if version is None:
+_PV = ProcessVersion.__table__
+_LATEST = (select(_PV.c.id).where(_PV.c.process_id == bindparam("process_id"))
+           .order_by(_PV.c.version.desc()).limit(1))
+_GIVEN = select(_PV.c.id).where(_PV.c.process_id == bindparam("process_id"), _PV.c.version == bindparam("version"))
+
+
+def latest_version_id(session: Session, process_id: str, version: int | None = None) -> int:
+    """The id of the latest (or the given) version of a deployed process."""
+    params = {"process_id": process_id, "version": version}
+    found = session.connection().execute(_LATEST if version is None else _GIVEN, params).scalar()
+    if found is None:
+        if version is not None:
+            raise NotFound(f"Process '{process_id}' has no version {version}.")
         raise NotFound(
             f"No process '{process_id}' is deployed. Deploy it with `educase process deploy FILE` "
             "(see `educase process list`)."
         )
-    return version
+    return int(found)
 
 
 def start_instance(
@@ -79,85 +76,62 @@ def start_instance(
     if data is not None and not isinstance(data, dict):
         raise InvalidInput('Initial data must be a JSON object, e.g. {"upn": "..."}.')
     with ctx.db.transaction() as session:
-        spec_version = _version(session, process_id, version)
-        instance = start_in_session(ctx, session, spec_version, data or {}, business_key, actor)
-        return _view(session, instance)
+        version_id = latest_version_id(session, process_id, version)
+        opened = start_in_session(ctx, session, version_id, data or {}, business_key, actor)
+        return _view_of_new(opened)
 
 
 def start_in_session(
-    ctx: Context,
-    session: Session,
-    version: ProcessVersion,
-    data: dict[str, Any],
-    business_key: str | None,
+    ctx: Context, session: Session, version_id: int, data: dict[str, Any], business_key: str | None,
     actor: str | None,
-) -> ProcessInstance:
+) -> store.OpenInstance:
     """Create and advance an instance inside the caller's transaction (messages use this too)."""
     ctx.calendars.refresh(session)
-    now = clock.now()
-    spec_pair = ctx.serializer.spec_from_dict(version.id, version.spec)
-    workflow = ctx.runner.create(spec_pair, data)
-    instance = ProcessInstance(
-        process_version_id=version.id,
-        process_id=version.process_id,
-        business_key=business_key,
-        state=InstanceState.RUNNING,
-        suspended=False,
-        state_json="{}",
-        started_at=now,
-        started_by=actor,
-        updated_at=now,
-    )
-    instance.version = version
-    session.add(instance)
-    session.flush()
-    store.record(
-        session,
-        "started",
-        instance_id=instance.id,
-        actor=actor,
-        data={"business_key": business_key, "version": version.version, "data": data},
-    )
+    version = ctx.versions.info(session, version_id)
+    workflow = ctx.runner.create(ctx.versions.spec(session, version_id), data)
+    opened = store.new_instance(version, workflow, business_key, actor)
     error = advance(workflow)
-    store.save(ctx, session, instance, workflow, error=error)
+    store.save(ctx, session, opened, error=error)  # inserts the row
+    store.record(session, "started", instance_id=opened.row.id, actor=actor,
+                 data={"business_key": business_key, "version": version.version, "data": data})
     if error is not None:
-        store.record(session, "error", instance_id=instance.id, actor=None, data=error.as_dict())
-    return instance
+        store.record(session, "error", instance_id=opened.row.id, actor=None, data=error.as_dict())
+    return opened
 
 
 def show_instance(ctx: Context, instance_id: int) -> InstanceView:
     with ctx.db.transaction() as session:
-        return _view(session, store.get_instance(session, instance_id), with_history=True)
+        return _view(session, store.load(ctx, session, instance_id), with_history=True)
 
 
 def cancel_instance(ctx: Context, instance_id: int, *, actor: str | None, reason: str = "") -> InstanceView:
-    def change(session: Session, instance: ProcessInstance, workflow: Any) -> None:
-        workflow.cancel()
-        store.save(ctx, session, instance, workflow)
-        instance.state = InstanceState.CANCELLED
-        store.record(session, "cancelled", instance_id=instance.id, actor=actor, data={"reason": reason})
+    def change(session: Session, opened: store.OpenInstance) -> None:
+        opened.workflow.cancel()
+        store.save(ctx, session, opened, state=InstanceState.CANCELLED)
+        store.record(session, "cancelled", instance_id=opened.row.id, actor=actor, data={"reason": reason})
 
     return _change(ctx, instance_id, change, allow_suspended=True)
 
 
 def suspend_instance(ctx: Context, instance_id: int, *, actor: str | None, reason: str = "") -> InstanceView:
+    """Stop an instance: no task can be completed and no timer fires until it is resumed."""
     with ctx.db.transaction() as session:
-        instance = _running(session, instance_id, allow_suspended=False)
-        instance.suspended = True
-        instance.updated_at = clock.now()
-        store.record(session, "suspended", instance_id=instance.id, actor=actor, data={"reason": reason})
-        return _view(session, instance)
+        row = _running(ctx, session, instance_id, allow_suspended=False)
+        row.suspended = True
+        store.write_row(session.connection(), row)
+        store.record(session, "suspended", instance_id=row.id, actor=actor, data={"reason": reason})
+        return _view(session, row)
 
 
 def resume_instance(ctx: Context, instance_id: int, *, actor: str | None) -> InstanceView:
     """Resume a suspended instance; timers that fell due meanwhile fire now."""
 
-    def change(session: Session, instance: ProcessInstance, workflow: Any) -> None:
-        if not instance.suspended:
-            raise InstanceNotRunning(f"Instance {instance.id} is not suspended.")
-        instance.suspended = False
-        store.record(session, "resumed", instance_id=instance.id, actor=actor)
-        _advance_and_save(ctx, session, instance, workflow)
+    def change(session: Session, opened: store.OpenInstance) -> None:
+        if not opened.row.suspended:
+            raise InstanceNotRunning(f"Instance {opened.row.id} is not suspended.")
+        opened.row.suspended = False
+        store.record(session, "resumed", instance_id=opened.row.id, actor=actor)
+        advance_and_save(ctx, session, opened)
 
     return _change(ctx, instance_id, change, allow_suspended=True)
 
@@ -167,131 +141,96 @@ def retry_instance(
 ) -> InstanceView:
     """Run the task in error again, after correcting data (an administrator's repair)."""
 
-    def change(session: Session, instance: ProcessInstance, workflow: Any) -> None:
-        if instance.state != InstanceState.ERROR or not instance.error:
-            raise InstanceNotRunning(f"Instance {instance.id} is not in error; there is nothing to retry.")
-        retry_task(workflow, instance.error["task_guid"], data_changes or {})
-        store.record(session, "retried", instance_id=instance.id, actor=actor, data=data_changes or {})
-        _advance_and_save(ctx, session, instance, workflow)
+    def change(session: Session, opened: store.OpenInstance) -> None:
+        row = opened.row
+        if row.state != InstanceState.ERROR or not row.error:
+            raise InstanceNotRunning(f"Instance {row.id} is not in error; there is nothing to retry.")
+        retry_task(opened.workflow, row.error["task_guid"], data_changes or {})
+        store.record(session, "retried", instance_id=row.id, actor=actor, data=data_changes or {})
+        advance_and_save(ctx, session, opened)
 
-    return _change(ctx, instance_id, change, allow_suspended=False, allow_error=True)
+    return _change(ctx, instance_id, change, allow_suspended=False)
+
+
+def advance_and_save(
+    ctx: Context, session: Session, opened: store.OpenInstance, *,
+    completed_by: dict[str, str | None] | None = None,
+) -> Snapshot:
+    """Run the engine to its next wait and save; a failing script puts the instance in error, saved."""
+    error = advance(opened.workflow)
+    snapshot = store.save(ctx, session, opened, error=error, completed_by=completed_by)
+    if error is not None:
+        store.record(session, "error", instance_id=opened.row.id, actor=None, data=error.as_dict())
+    return snapshot
 
 
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _advance_and_save(ctx: Context, session: Session, instance: ProcessInstance, workflow: Any) -> None:
-    error = advance(workflow)
-    store.save(ctx, session, instance, workflow, error=error)
-    if error is not None:
-        store.record(session, "error", instance_id=instance.id, actor=None, data=error.as_dict())
+def _change(ctx: Context, instance_id: int, change: Callable[[Session, store.OpenInstance], None], *,
+            allow_suspended: bool) -> InstanceView:
+    with ctx.db.transaction() as session:
+        row = _running(ctx, session, instance_id, allow_suspended=allow_suspended)
+        opened = store.open_instance(ctx, session, row)
+        change(session, opened)
+        return _view(session, opened.row)
 
 
-def _change(
-    ctx: Context, instance_id: int, change: Any, *, allow_suspended: bool, allow_error: bool = True
-) -> InstanceView:
-    try:
-        with ctx.db.transaction() as session:
-            instance = _running(session, instance_id, allow_suspended=allow_suspended)
-            if instance.state == InstanceState.ERROR and not allow_error:
-                raise InstanceNotRunning(f"Instance {instance_id} is in error: retry it first.")
-            workflow = store.open_workflow(ctx, session, instance)
-            change(session, instance, workflow)
-            session.flush()
-            return _view(session, instance)
-    except StaleDataError:
-        raise InstanceChanged(
-            f"Instance {instance_id} was changed by someone else while you worked; reload it and try again."
-        )
-
-
-def _running(session: Session, instance_id: int, *, allow_suspended: bool) -> ProcessInstance:
-    instance = store.get_instance(session, instance_id, for_update=True)
-    if instance.state in InstanceState.FINISHED:
-        raise InstanceNotRunning(
-            f"Instance {instance_id} has ended ({instance.state}); nothing can change it."
-        )
-    if instance.suspended and not allow_suspended:
+def _running(ctx: Context, session: Session, instance_id: int, *, allow_suspended: bool) -> store.InstanceRecord:
+    row = store.load(ctx, session, instance_id, lock=True)
+    if row.state in InstanceState.FINISHED:
+        raise InstanceNotRunning(f"Instance {instance_id} has ended ({row.state}); nothing can change it.")
+    if row.suspended and not allow_suspended:
         raise InstanceNotRunning(f"Instance {instance_id} is suspended: resume it first.")
-    return instance
+    return row
 
 
-def _version(session: Session, process_id: str, version: int | None) -> ProcessVersion:
-    if version is None:
-        return latest_version(session, process_id)
-    found = session.scalar(
-        select(ProcessVersion).where(
-            ProcessVersion.process_id == process_id, ProcessVersion.version == version
-        )
+def _header(row: store.InstanceRecord) -> InstanceView:
+    return InstanceView(
+        id=row.id, process_id=row.process_id, version=row.version.version, business_key=row.business_key,
+        state=row.state, suspended=row.suspended, started_at=row.started_at, started_by=row.started_by,
+        ended_at=row.ended_at, error=row.error,
     )
-    if found is None:
-        raise NotFound(f"Process '{process_id}' has no version {version}.")
-    return found
 
 
-def _view(session: Session, instance: ProcessInstance, *, with_history: bool = False) -> InstanceView:
-    view = InstanceView(
-        id=instance.id,
-        process_id=instance.process_id,
-        version=instance.version.version,
-        business_key=instance.business_key,
-        state=instance.state,
-        suspended=instance.suspended,
-        started_at=instance.started_at,
-        started_by=instance.started_by,
-        ended_at=instance.ended_at,
-        error=instance.error,
-    )
-    tasks = session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.created_at)
-    )
+def _view_of_new(opened: store.OpenInstance) -> InstanceView:
+    """A just-started instance, from its snapshot: what is open now (no history to read yet)."""
+    view, snap = _header(opened.row), opened.before
+    view.tasks = [{"id": t.guid, "task_id": t.task_spec_id, "name": t.name, "state": "ready", "teams": list(t.teams),
+                   "assignee": None, "form": t.form_ref, "due_at": t.due_at, "completed_by": None,
+                   "completed_at": None} for t in snap.ready_tasks]
+    view.timers = [{"task_id": t.task_spec_id, "name": t.name, "kind": t.kind, "due_at": t.due_at,
+                    "state": "waiting", "fired_at": None} for t in snap.timers]
+    view.messages = [{"task_id": m.task_spec_id, "message": m.message_name, "correlation": m.correlation,
+                      "state": "waiting"} for m in snap.messages]
+    return view
+
+
+def _view(session: Session, row: store.InstanceRecord, *, with_history: bool = False) -> InstanceView:
+    """An instance with every task, timer and message it has had (and its events, if asked)."""
+    view = _header(row)
+    tasks = session.scalars(select(HumanTask).options(selectinload(HumanTask.teams))
+                            .where(HumanTask.instance_id == row.id).order_by(HumanTask.created_at))
     view.tasks = [_task_dict(t) for t in tasks]
-    timers = session.scalars(select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.id))
-    view.timers = [
-        {
-            "task_id": t.task_spec_id,
-            "name": t.name,
-            "kind": t.kind,
-            "due_at": t.due_at,
-            "state": t.state,
-            "fired_at": t.fired_at,
-        }
-        for t in timers
-    ]
-    waits = session.scalars(select(MessageWait).where(MessageWait.instance_id == instance.id))
-    view.messages = [
-        {"task_id": m.task_spec_id, "message": m.message_name, "correlation": m.correlation, "state": m.state}
-        for m in waits
-    ]
+    timers = session.scalars(select(Timer).where(Timer.instance_id == row.id).order_by(Timer.id))
+    view.timers = [{"task_id": t.task_spec_id, "name": t.name, "kind": t.kind, "due_at": t.due_at,
+                    "state": t.state, "fired_at": t.fired_at} for t in timers]
+    waits = session.scalars(select(MessageWait).where(MessageWait.instance_id == row.id).order_by(MessageWait.id))
+    view.messages = [{"task_id": m.task_spec_id, "message": m.message_name, "correlation": m.correlation,
+                      "state": m.state} for m in waits]
     if with_history:
-        events = session.scalars(
-            select(WorkflowEvent).where(WorkflowEvent.instance_id == instance.id).order_by(WorkflowEvent.id)
-        )
-        view.events = [
-            {
-                "at": e.at,
-                "actor": e.actor,
-                "kind": e.kind,
-                "task": e.task_name or e.task_spec_id,
-                "data": e.data,
-            }
-            for e in events
-        ]
+        events = session.scalars(select(WorkflowEvent).where(WorkflowEvent.instance_id == row.id)
+                                 .order_by(WorkflowEvent.id))
+        view.events = [{"at": e.at, "actor": e.actor, "kind": e.kind, "task": e.task_name or e.task_spec_id,
+                        "data": e.data} for e in events]
     return view
 
 
 def _task_dict(task: HumanTask) -> dict[str, Any]:
     return {
-        "id": task.id,
-        "task_id": task.task_spec_id,
-        "name": task.name,
-        "state": task.state,
-        "teams": task.team_names,
-        "assignee": task.assignee,
-        "form": task.form_ref,
-        "due_at": task.due_at,
-        "completed_by": task.completed_by,
-        "completed_at": task.completed_at,
+        "id": task.id, "task_id": task.task_spec_id, "name": task.name, "state": task.state,
+        "teams": task.team_names, "assignee": task.assignee, "form": task.form_ref, "due_at": task.due_at,
+        "completed_by": task.completed_by, "completed_at": task.completed_at,
     }
 
 

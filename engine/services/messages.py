@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..errors import InvalidInput, MessageNotDelivered
 from ..models.workflow import InstanceState, MessageRecord, MessageWait, ProcessInstance, ProcessVersion
-from ..workflow.runner import advance, deliver, find_task
+from ..workflow.runner import deliver, find_task
 from . import instance_store as store
-from .instances import start_in_session
+from .instances import advance_and_save, start_in_session
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -87,10 +87,10 @@ def _send(
             result.delivered_to.append(wait.instance_id)
     if not result.delivered_to:
         for version in _starting_versions(session, name):
-            instance = start_in_session(
-                ctx, session, version, dict(payload or {}), correlation.get("business_key"), actor
+            opened = start_in_session(
+                ctx, session, version.id, dict(payload or {}), correlation.get("business_key"), actor
             )
-            result.started.append(instance.id)
+            result.started.append(opened.row.id)
     record.delivered_to = result.delivered_to + result.started
     record.status = "delivered" if result.delivered_to else ("started" if result.started else "undelivered")
     return result
@@ -135,24 +135,16 @@ def _deliver(
     actor: str | None,
     message_id: int,
 ) -> bool:
-    instance = store.get_instance(session, wait.instance_id, for_update=True)
-    workflow = store.open_workflow(ctx, session, instance)
-    task = find_task(workflow, wait.task_guid)
+    instance = store.load(ctx, session, wait.instance_id, lock=True)
+    opened = store.open_instance(ctx, session, instance)
+    task = find_task(opened.workflow, wait.task_guid)
     if task is None:
         return False
     definition = _message_definition(task.task_spec.event_definition, wait.message_name)
-    deliver(workflow, definition, payload or {})
-    error = advance(workflow)
-    store.save(ctx, session, instance, workflow, error=error)
-    store.record(
-        session,
-        "message_received",
-        instance_id=instance.id,
-        actor=actor,
-        data={"message": wait.message_name, "message_id": message_id, "payload": payload},
-    )
-    if error is not None:
-        store.record(session, "error", instance_id=instance.id, actor=None, data=error.as_dict())
+    deliver(opened.workflow, definition, payload or {})
+    store.record(session, "message_received", instance_id=instance.id, actor=actor,
+                 data={"message": wait.message_name, "message_id": message_id, "payload": payload})
+    advance_and_save(ctx, session, opened)
     return True
 
 

@@ -6,31 +6,55 @@ task's form, keeps only the fields the form declares, and records which form ver
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
-from ..errors import (
-    Conflict,
-    InstanceChanged,
-    InstanceNotRunning,
-    NotFound,
-    TaskAlreadyCompleted,
-    TaskNotReady,
-)
+from ..errors import Conflict, InstanceNotRunning, NotFound, TaskAlreadyCompleted, TaskNotReady
 from ..forms import filter_data, raise_if_invalid, register_form_version
 from ..models.workflow import HumanTask, HumanTaskTeam, InstanceState, TaskState
-from ..workflow.runner import advance, find_task, run_user_task
+from ..workflow.runner import find_task, run_user_task
 from . import instance_store as store
+from .instances import advance_and_save
 
 if TYPE_CHECKING:
     from ..context import Context
+
+HT, HTT = HumanTask.__table__, HumanTaskTeam.__table__
+_SELECT_TASK = select(HT).where(HT.c.id == bindparam("id"))
+_SELECT_TEAMS = select(HTT.c.task_id, HTT.c.team).where(HTT.c.task_id.in_(bindparam("ids", expanding=True)))
+_SET_ASSIGNEE = update(HT).where(HT.c.id == bindparam("b_id")).values(assignee=bindparam("assignee"))
+
+
+@dataclass
+class TaskRecord:
+    """One ``human_task`` row and the teams it is offered to."""
+
+    id: str
+    instance_id: int
+    process_id: str
+    business_key: str | None
+    task_spec_id: str
+    name: str
+    lane: str | None
+    assignee: str | None
+    form_ref: str | None
+    ui_form_ref: str | None
+    due_at: datetime | None
+    state: str
+    created_at: datetime
+    completed_at: datetime | None
+    completed_by: str | None
+    teams: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        iso = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()}
+        return {**iso, "task_id": self.task_spec_id, "form": self.form_ref, "ui_form": self.ui_form_ref}
 
 
 @dataclass(frozen=True)
@@ -52,9 +76,10 @@ class TaskQuery:
 
 
 def list_tasks(ctx: Context, query: TaskQuery) -> list[dict[str, Any]]:
+    """Tasks matching ``query``, soonest due first (undated last)."""
     with ctx.db.transaction() as session:
-        rows = session.scalars(_select(query).limit(query.limit).offset(query.offset)).all()
-        return [task_dict(t) for t in rows]
+        rows = session.connection().execute(_select(query).limit(query.limit).offset(query.offset)).mappings()
+        return [t.as_dict() for t in _with_teams(session, [TaskRecord(**r) for r in rows])]
 
 
 def count_tasks(ctx: Context, query: TaskQuery) -> int:
@@ -62,51 +87,46 @@ def count_tasks(ctx: Context, query: TaskQuery) -> int:
         return session.scalar(select(func.count()).select_from(_select(query).order_by(None).subquery())) or 0
 
 
-def _select(query: TaskQuery) -> Select[tuple[HumanTask]]:
-    stmt = select(HumanTask)
+def _select(query: TaskQuery) -> Select[Any]:
+    stmt = select(HT)
     teams = (query.team,) if query.team else query.teams
     if teams:
-        stmt = stmt.join(HumanTaskTeam, HumanTaskTeam.task_id == HumanTask.id).where(
-            HumanTaskTeam.team.in_(teams)
-        )
+        stmt = stmt.join(HTT, HTT.c.task_id == HT.c.id).where(HTT.c.team.in_(teams))
         if len(teams) > 1:
             stmt = stmt.distinct()
     if query.state:
-        stmt = stmt.where(HumanTask.state == query.state)
-    for column, value in (
-        (HumanTask.instance_id, query.instance_id),
-        (HumanTask.assignee, query.assignee),
-        (HumanTask.process_id, query.process_id),
-        (HumanTask.business_key, query.business_key),
-    ):
+        stmt = stmt.where(HT.c.state == query.state)
+    for column, value in ((HT.c.instance_id, query.instance_id), (HT.c.assignee, query.assignee),
+                          (HT.c.process_id, query.process_id), (HT.c.business_key, query.business_key)):
         if value is not None:
             stmt = stmt.where(column == value)
     if query.unassigned:
-        stmt = stmt.where(HumanTask.assignee.is_(None))
+        stmt = stmt.where(HT.c.assignee.is_(None))
     if query.due_before is not None:
-        stmt = stmt.where(HumanTask.due_at < query.due_before)
+        stmt = stmt.where(HT.c.due_at < query.due_before)
     if query.overdue:
-        stmt = stmt.where(HumanTask.due_at <= clock.now())
-    return stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+        stmt = stmt.where(HT.c.due_at <= clock.now())
+    return stmt.order_by(HT.c.due_at.is_(None), HT.c.due_at, HT.c.created_at, HT.c.id)
 
 
 def get_task(ctx: Context, task_id: str) -> dict[str, Any]:
     with ctx.db.transaction() as session:
-        return task_dict(_task(session, task_id))
+        return load_task(session, task_id).as_dict()
 
 
 def claim_task(ctx: Context, task_id: str, *, user: str) -> dict[str, Any]:
     """Take a task for oneself. A task someone else holds must be released or reassigned first."""
     with ctx.db.transaction() as session:
-        task = _open_task(session, task_id)
+        task = _open_task(ctx, session, task_id)
         if task.assignee not in (None, user):
             raise Conflict(f"'{task.name}' is already claimed by {task.assignee}.", assignee=task.assignee)
         return _set_assignee(session, task, user, actor=user, kind="claimed")
 
 
 def unclaim_task(ctx: Context, task_id: str, *, user: str, override: bool = False) -> dict[str, Any]:
+    """Release a task; only its holder (or a manager, with ``override``) may."""
     with ctx.db.transaction() as session:
-        task = _open_task(session, task_id)
+        task = _open_task(ctx, session, task_id)
         if task.assignee != user and not override:
             raise Conflict(f"Only {task.assignee or 'its assignee'} or a manager can release '{task.name}'.")
         return _set_assignee(session, task, None, actor=user, kind="unclaimed")
@@ -114,96 +134,71 @@ def unclaim_task(ctx: Context, task_id: str, *, user: str, override: bool = Fals
 
 def assign_task(ctx: Context, task_id: str, *, assignee: str | None, actor: str) -> dict[str, Any]:
     with ctx.db.transaction() as session:
-        return _set_assignee(session, _open_task(session, task_id), assignee, actor=actor, kind="assigned")
+        return _set_assignee(session, _open_task(ctx, session, task_id), assignee, actor=actor, kind="assigned")
 
 
 def complete_task(
-    ctx: Context,
-    task_id: str,
-    data: dict[str, Any],
-    *,
-    actor: str | None,
-    instance_id: int | None = None,
+    ctx: Context, task_id: str, data: dict[str, Any], *, actor: str | None, instance_id: int | None = None,
     override_assignee: bool = False,
 ) -> dict[str, Any]:
-    """Validate ``data`` against the task's form and complete it; return the task and instance state."""
-    try:
-        outcome = _complete(ctx, task_id, data, actor, instance_id, override_assignee)
-    except StaleDataError:
-        # Someone else completed or closed it while we worked: say who; nothing of ours was written.
-        with ctx.db.transaction() as session:
-            _raise_closed(_task(session, task_id))
-        raise InstanceChanged("The case changed while you were working on it; reload it and submit again.")
+    """Validate ``data`` against the task's form and complete the task.
+
+    Returns the task, the instance's new state and the ids of the tasks now open. Of two people
+    completing the same task, exactly one succeeds; the other is told who did it.
+    """
+    outcome = _complete(ctx, task_id, data, actor, instance_id, override_assignee)
     if isinstance(outcome, Exception):
         raise outcome  # raised only now, so the timer that closed the task stays committed
     return outcome
 
 
-def _complete(
-    ctx: Context,
-    task_id: str,
-    data: dict[str, Any],
-    actor: str | None,
-    instance_id: int | None,
-    override_assignee: bool,
-) -> dict[str, Any] | Exception:
+def _complete(ctx: Context, task_id: str, data: dict[str, Any], actor: str | None, instance_id: int | None,
+              override_assignee: bool) -> dict[str, Any] | Exception:
     with ctx.db.transaction() as session:
-        task = _task(session, task_id)
+        task = load_task(session, task_id, with_teams=False)
         if instance_id is not None and task.instance_id != instance_id:
             raise TaskNotReady(f"Task {task_id} does not belong to instance {instance_id}.")
         _raise_closed(task)
         if task.assignee and actor and task.assignee != actor and not override_assignee:
-            raise Conflict(
-                f"'{task.name}' is assigned to {task.assignee}; ask them or a manager to reassign it."
-            )
-        instance = store.get_instance(session, task.instance_id, for_update=True)
-        if instance.suspended:
-            raise InstanceNotRunning(
-                f"The case is suspended; '{task.name}' cannot be completed until it resumes."
-            )
-        workflow = store.open_workflow(ctx, session, instance)
-        late = _fire_due_timers_first(ctx, session, instance, workflow, task)
+            raise Conflict(f"'{task.name}' is assigned to {task.assignee}; ask them or a manager to reassign it.")
+        row = store.load(ctx, session, task.instance_id, lock=True)
+        if ctx.db.is_postgres:  # re-read under the row lock (SQLite's BEGIN IMMEDIATE already serialises)
+            _raise_closed(load_task(session, task_id, with_teams=False))
+        if row.suspended:
+            raise InstanceNotRunning(f"The case is suspended; '{task.name}' cannot be completed until it resumes.")
+        opened = store.open_instance(ctx, session, row)
+        late = _fire_due_timers_first(ctx, session, opened, task)
         if late is not None:
-            return late  # the timer's effects are committed; the caller reports the late submission
+            return late
         clean, form_version_id = _validated(ctx, session, task, data)
-        run_user_task(workflow, task.id, clean)
-        task.completed_by, task.completed_at = actor, clock.now()
-        error = advance(workflow)
-        store.save(ctx, session, instance, workflow, error=error)
-        store.record(
-            session,
-            "task_completed",
-            instance_id=instance.id,
-            actor=actor,
-            task=task,
-            data=clean,
-            form_version_id=form_version_id,
-        )
-        if error is not None:
-            store.record(session, "error", instance_id=instance.id, actor=None, data=error.as_dict())
-        return {**task_dict(task), "instance_state": instance.state, "instance_error": instance.error}
+        task.teams = next((list(t.teams) for t in opened.before.ready_tasks if t.guid == task.id), [])
+        run_user_task(opened.workflow, task.id, clean)
+        advance_and_save(ctx, session, opened, completed_by={task.id: actor})
+        store.record(session, "task_completed", instance_id=row.id, actor=actor, task=task, data=clean,
+                     form_version_id=form_version_id)
+        now = clock.now()
+        task.state, task.completed_by, task.completed_at = TaskState.COMPLETED, actor, now
+        return {**task.as_dict(), "instance_state": row.state, "instance_error": row.error,
+                "next_tasks": [t.guid for t in opened.before.ready_tasks]}  # after save: open now
 
 
-def _fire_due_timers_first(
-    ctx: Context, session: Session, instance: Any, workflow: Any, task: HumanTask
-) -> Exception | None:
+def _fire_due_timers_first(ctx: Context, session: Session, opened: store.OpenInstance,
+                           task: TaskRecord) -> Exception | None:
     """Trap 5: a timer may have closed this task since the form was opened. Fire it, then re-check."""
-    workflow.refresh_timers()
-    spiff_task = find_task(workflow, task.id)
+    opened.workflow.refresh_timers()
+    spiff_task = find_task(opened.workflow, task.id)
     if spiff_task is not None and spiff_task.state == SpiffState.READY:
         return None
-    error = advance(workflow)
-    store.save(ctx, session, instance, workflow, error=error)
-    store.record(session, "timer_fired", instance_id=instance.id, actor=None, data={"before_task": task.id})
+    advance_and_save(ctx, session, opened)
+    store.record(session, "timer_fired", instance_id=opened.row.id, actor=None, data={"before_task": task.id})
     return TaskNotReady(
         f"'{task.name}' closed before your submission arrived because its deadline passed; "
         "your data was not saved to the case. Copy anything you need and check the case's current step."
     )
 
 
-def _validated(
-    ctx: Context, session: Session, task: HumanTask, data: dict[str, Any]
-) -> tuple[dict[str, Any], int | None]:
+def _validated(ctx: Context, session: Session, task: TaskRecord,
+               data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
     if not isinstance(data, dict):
         raise TaskNotReady("Task data must be a JSON object.")
     if not task.form_ref:
@@ -214,13 +209,12 @@ def _validated(
     return filter_data(form.schema, data), version.id
 
 
-def _raise_closed(task: HumanTask) -> None:
+def _raise_closed(task: TaskRecord) -> None:
     if task.state == TaskState.COMPLETED:
         who = task.completed_by or "someone else"
-        when = task.completed_at.strftime("%d %b %Y %H:%M") if task.completed_at else ""
+        when = f" at {task.completed_at:%d %b %Y %H:%M}" if task.completed_at else ""
         raise TaskAlreadyCompleted(
-            f"'{task.name}' was already completed by {who}{' at ' + when if when else ''}; your submission "
-            "was not applied.",
+            f"'{task.name}' was already completed by {who}{when}; your submission was not applied.",
             completed_by=task.completed_by,
         )
     if task.state == TaskState.CANCELLED:
@@ -229,53 +223,34 @@ def _raise_closed(task: HumanTask) -> None:
         )
 
 
-def _task(session: Session, task_id: str) -> HumanTask:
-    task = session.get(HumanTask, task_id)
-    if task is None:
+def load_task(session: Session, task_id: str, *, with_teams: bool = True) -> TaskRecord:
+    row = session.connection().execute(_SELECT_TASK, {"id": task_id}).mappings().first()
+    if row is None:
         raise NotFound(f"There is no task {task_id}.")
-    return task
+    task = TaskRecord(**row)
+    return _with_teams(session, [task])[0] if with_teams else task
 
 
-def _open_task(session: Session, task_id: str) -> HumanTask:
-    task = _task(session, task_id)
+def _with_teams(session: Session, tasks: list[TaskRecord]) -> list[TaskRecord]:
+    if tasks:
+        by_id = {t.id: t for t in tasks}
+        for task_id, team in session.connection().execute(_SELECT_TEAMS, {"ids": list(by_id)}):
+            by_id[task_id].teams.append(team)
+    return tasks
+
+
+def _open_task(ctx: Context, session: Session, task_id: str) -> TaskRecord:
+    task = load_task(session, task_id)
     _raise_closed(task)
-    instance = store.get_instance(session, task.instance_id)
-    if instance.state in InstanceState.FINISHED:
+    if store.load(ctx, session, task.instance_id).state in InstanceState.FINISHED:
         raise InstanceNotRunning(f"The case for '{task.name}' has ended.")
     return task
 
 
-def _set_assignee(
-    session: Session, task: HumanTask, assignee: str | None, *, actor: str, kind: str
-) -> dict[str, Any]:
+def _set_assignee(session: Session, task: TaskRecord, assignee: str | None, *, actor: str,
+                  kind: str) -> dict[str, Any]:
     previous, task.assignee = task.assignee, assignee
-    store.record(
-        session,
-        kind,
-        instance_id=task.instance_id,
-        actor=actor,
-        task=task,
-        data={"assignee": assignee, "previous": previous},
-    )
-    return task_dict(task)
-
-
-def task_dict(task: HumanTask) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "instance_id": task.instance_id,
-        "process_id": task.process_id,
-        "business_key": task.business_key,
-        "task_id": task.task_spec_id,
-        "name": task.name,
-        "lane": task.lane,
-        "teams": task.team_names,
-        "assignee": task.assignee,
-        "form": task.form_ref,
-        "ui_form": task.ui_form_ref,
-        "due_at": task.due_at.isoformat() if task.due_at else None,
-        "state": task.state,
-        "created_at": task.created_at.isoformat(),
-        "completed_by": task.completed_by,
-        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
-    }
+    session.connection().execute(_SET_ASSIGNEE, {"b_id": task.id, "assignee": assignee})
+    store.record(session, kind, instance_id=task.instance_id, actor=actor, task=task,
+                 data={"assignee": assignee, "previous": previous})
+    return task.as_dict()

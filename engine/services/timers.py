@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
 
 from .. import clock
+from ..errors import InstanceChanged
 from ..models.workflow import InstanceState, ProcessInstance, Timer
-from ..workflow.runner import advance
 from . import instance_store as store
+from .instances import advance_and_save
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -93,61 +94,41 @@ def _wake(ctx: Context, instance_id: int, now: datetime, run: TimerRun) -> bool:
     """Fire this instance's due timers. False when another process holds it or nothing was due."""
     try:
         with ctx.db.transaction() as session:
-            locked = session.scalar(
-                select(ProcessInstance)
-                .where(ProcessInstance.id == instance_id)
-                .with_for_update(skip_locked=True, of=ProcessInstance)
-            )
-            if (
-                locked is None
-                or locked.suspended
-                or locked.state in (InstanceState.ERROR, *InstanceState.FINISHED)
-            ):
+            locked = store.load(ctx, session, instance_id, skip_locked=True)
+            if locked.suspended or locked.state in (InstanceState.ERROR, *InstanceState.FINISHED):
                 return False
             due_rows = _due_rows(session, instance_id, now)
             if not due_rows:
-                return False
-            workflow = store.open_workflow(ctx, session, locked)
+                return False  # another process fired them between our query and our lock
+            opened = store.open_instance(ctx, session, locked)
             for _ in range(MAX_CATCH_UP_ROUNDS):
-                error = advance(workflow)
-                snapshot = store.save(ctx, session, locked, workflow, error=error)
-                if error is not None or not any(t.due_at <= now for t in snapshot.timers):
+                snapshot = advance_and_save(ctx, session, opened)
+                if locked.state == InstanceState.ERROR or not any(t.due_at <= now for t in snapshot.timers):
                     break
-            _record_fired(session, locked, due_rows, run)
-            if error is not None:
-                store.record(session, "error", instance_id=instance_id, actor=None, data=error.as_dict())
-                run.errors.append({"instance": instance_id, **error.as_dict()})
+            _record_fired(session, locked.id, due_rows, run)
+            if locked.state == InstanceState.ERROR:
+                run.errors.append({"instance": instance_id, **(locked.error or {})})
             return True
-    except StaleDataError:
-        return False  # another process woke it first; it is no longer due for us
+    except InstanceChanged:
+        return False  # another process holds or just changed it; its timers are not ours to fire
 
 
-def _due_rows(session: object, instance_id: int, now: datetime) -> list[Timer]:
-    return list(
-        session.scalars(  # type: ignore[attr-defined]
-            select(Timer).where(
-                Timer.instance_id == instance_id, Timer.state == "waiting", Timer.due_at <= now
-            )
-        )
-    )
+def _due_rows(session: Session, instance_id: int, now: datetime) -> list[Any]:
+    return list(session.execute(
+        select(Timer.id, Timer.task_spec_id, Timer.name, Timer.due_at).where(
+            Timer.instance_id == instance_id, Timer.state == "waiting", Timer.due_at <= now)
+    ))
 
 
-def _record_fired(session: object, instance: ProcessInstance, rows: list[Timer], run: TimerRun) -> None:
+def _record_fired(session: Session, instance_id: int, rows: list[Any], run: TimerRun) -> None:
+    """An event and a report line for each due timer that the save marked as fired."""
+    fired = set(session.scalars(select(Timer.id).where(Timer.id.in_([r.id for r in rows]), Timer.state == "fired")))
     for row in rows:
-        if row.state != "fired":
+        if row.id not in fired:
             continue
-        entry = {
-            "instance": instance.id,
-            "timer": row.task_spec_id,
-            "name": row.name,
-            "due_at": row.due_at.isoformat(),
-        }
+        entry = {"instance": instance_id, "timer": row.task_spec_id, "name": row.name,
+                 "due_at": row.due_at.isoformat()}
         run.fired.append(entry)
-        run.instances.add(instance.id)
-        store.record(
-            session,
-            "timer_fired",
-            instance_id=instance.id,
-            actor=None,  # type: ignore[arg-type]
-            data={"timer": row.task_spec_id, "name": row.name, "due_at": row.due_at.isoformat()},
-        )
+        run.instances.add(instance_id)
+        store.record(session, "timer_fired", instance_id=instance_id, actor=None,
+                     data={k: entry[k] for k in ("timer", "name", "due_at")})

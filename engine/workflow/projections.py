@@ -61,19 +61,29 @@ class Snapshot:
 def take_snapshot(workflow: BpmnWorkflow, task_meta: dict[str, Any]) -> Snapshot:
     """Read everything the projections need from ``workflow``. ``task_meta``: {process_id: {task_id: meta}}."""
     timers, messages = _waiting_events(workflow)
-    ready = [
-        _ready_task(t, task_meta, timers) for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-    ]
-    error_task = workflow.get_next_task(state=TaskState.ERROR)
-    if workflow.is_completed():
-        state = InstanceState.COMPLETE
-    elif error_task is not None:
+    ready_tasks, error_task = [], None
+    for task in _all_tasks(workflow):  # one flat pass; tree iterators cost far more
+        if task.state == TaskState.READY and task.task_spec.manual:
+            ready_tasks.append(task)
+        elif task.state == TaskState.ERROR and error_task is None:
+            error_task = task
+    ready = [_ready_task(t, task_meta, timers) for t in ready_tasks]
+    if error_task is not None:
         state = InstanceState.ERROR
     elif ready:
         state = InstanceState.USER_INPUT_REQUIRED
+    elif workflow.is_completed():
+        state = InstanceState.COMPLETE
     else:
         state = InstanceState.WAITING
     return Snapshot(state, ready, timers, messages, error_task)
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    tasks = list(workflow.tasks.values())
+    for subprocess in workflow.subprocesses.values():
+        tasks.extend(subprocess.tasks.values())
+    return tasks
 
 
 def _waiting_events(workflow: BpmnWorkflow) -> tuple[list[WaitingTimer], list[WaitingMessage]]:

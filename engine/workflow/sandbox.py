@@ -103,6 +103,12 @@ class _ScriptPolicy(RestrictingNodeTransformer):
         call = ast.Call(ast.Name(guard, ast.Load()), [node.left, node.right], [])
         return ast.fix_missing_locations(ast.copy_location(call, node))
 
+    def visit_While(self, node: ast.While) -> ast.AST:
+        # `while True: pass` jumps to itself and Python emits no line event for the tracer to see.
+        node = self.node_contents_visit(node)
+        node.body.insert(0, _time_check(node.body[0]))
+        return node
+
     def visit_Try(self, node: ast.Try) -> ast.AST:
         node = self.node_contents_visit(node)
         for handler in node.handlers:
@@ -202,7 +208,7 @@ def _guarded_getattr(obj: object, name: str) -> Any:
         raise SandboxViolation(f"scripts may not read the attribute '{name}'")
     if name in ("format", "format_map") and (isinstance(obj, str) or obj is str):
         raise SandboxViolation("str.format() is not allowed in scripts; use an f-string instead")
-    if name in ("now", "today", "utcnow") and (isinstance(obj, date) or obj in (date, datetime)):
+    if name in ("now", "today", "utcnow") and (isinstance(obj, date) or obj is date or obj is datetime):
         raise SandboxViolation(f"use now() or today() instead of .{name}(): they follow the process clock")
     return safer_getattr_raise(obj, name)
 
@@ -269,28 +275,18 @@ def today() -> date:
 
 
 def parse_date(value: str | date | None) -> date | None:
-    """A date from ``YYYY-MM-DD`` (or a date and time with an offset, as its date in England)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and len(value.strip()) == 10:
-        return date.fromisoformat(value.strip())
-    moment = parse_datetime(value)
-    return moment.astimezone(_england()).date() if moment else None
-
-
-def parse_datetime(value: str | datetime | None) -> datetime | None:
-    """A UTC date and time from ISO 8601 text that carries its offset (``...Z`` or ``+01:00``)."""
-    if value is None or value == "":
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
-    return clock.as_utc(moment)
+    """A date from ``YYYY-MM-DD``, or from a date and time with an offset (its date in England)."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = (date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)) if text else None
+    if isinstance(value, datetime):
+        return clock.as_utc(value).astimezone(_england()).date()
+    return value
 
 
 STANDARD_HELPERS: Mapping[str, Any] = {
     "date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone, "UTC": UTC,
-    "now": clock.now, "today": today, "parse_date": parse_date, "parse_datetime": parse_datetime,
+    "now": clock.now, "today": today, "parse_date": parse_date,
     "floor": math.floor, "ceil": math.ceil,
 }
 
@@ -304,6 +300,7 @@ class _Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expires = time.monotonic() + seconds
+        self.tracer = self.trace  # one bound method, so that `sys.gettrace() is self.tracer` works
 
     def check(self) -> None:
         if time.monotonic() > self.expires:
@@ -313,14 +310,14 @@ class _Deadline:
             )
 
     def resume(self) -> None:
-        """Called first in every ``except``/``finally`` block. A tracer that raised (a timeout, or a
-        RecursionError while tracing) is switched off by Python: switch it back on, as pdb does."""
-        if sys.gettrace() is not self.trace:
-            sys.settrace(self.trace)
+        """Called first in every loop body and ``except``/``finally`` block. Python switches off a
+        tracer that raised (a timeout, or a RecursionError while tracing): switch it back on, as pdb does."""
+        if sys.gettrace() is not self.tracer:
+            sys.settrace(self.tracer)
             frame: FrameType | None = sys._getframe(1)
             while frame is not None:
                 if frame.f_code.co_filename == _FILENAME:
-                    frame.f_trace = self.trace
+                    frame.f_trace = self.tracer
                 frame = frame.f_back
         self.check()
 
@@ -328,13 +325,13 @@ class _Deadline:
         if frame.f_code.co_filename != _FILENAME:
             return None  # helpers are trusted: do not interrupt them half-way
         self.check()
-        return self.trace
+        return self.tracer
 
 
 @contextlib.contextmanager
 def _traced(deadline: _Deadline) -> Iterator[None]:
     previous = sys.gettrace()  # a debugger's or coverage's tracer
-    sys.settrace(deadline.trace)
+    sys.settrace(deadline.tracer)
     try:
         yield
     finally:
@@ -407,21 +404,18 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> bool:
         """Run ``script``; on success ``context`` holds the variables it set, JSON-safe. On failure it
-        is left as it was."""
+        is left as it was.
+
+        Task data may use a helper's name (a form field called ``date`` is common): inside this
+        script the data value hides the helper, and the field is kept as data.
+        """
         external = external_context or {}
-        clashes = sorted(set(context) & (set(self.globals) | set(external)))
-        if clashes:
-            raise ScriptError(
-                f"The task data has {', '.join(clashes)}, the name of a script function; "
-                "rename that field or variable"
-            )
         scope = self._scope(context, external)
         self._run(_code(script, "exec"), scope)
-        hidden = set(self.globals) | set(external)
         result = {
             name: _json_safe(value, name)
             for name, value in scope.items()
-            if not (name.startswith("_") or callable(value) or name in hidden)
+            if not (name.startswith("_") or callable(value))
         }
         kept = {name: value for name, value in context.items() if name.startswith("_")}
         context.clear()
@@ -491,9 +485,9 @@ class SandboxScriptEngine(PythonScriptEngine):
             return super().create_task_exec_exception(task, script, err)
         line, error_line = self.get_error_line_number_and_content(script, err)
         detail = err.message if isinstance(err, ScriptError) else f"{type(err).__name__}: {err}"
-        wrapped = WorkflowTaskException(detail, task=task, exception=err, line_number=line)
-        wrapped.error_line = error_line
-        return wrapped
+        return WorkflowTaskException(
+            detail, task=task, exception=err, line_number=line, error_line=error_line
+        )
 
     def get_error_line_number_and_content(self, script: str, err: Exception) -> tuple[int, str]:
         """The failing line: from a compile error's details, else from the traceback."""

@@ -75,6 +75,13 @@ class WorkflowSerializer:
             "subprocess_specs": {name: self._registry.convert(s) for name, s in subprocess_specs.items()},
         }
 
+    def cached_spec(self, version_id: int) -> SpecPair | None:
+        with self._lock:
+            cached = self._cache.get(version_id)
+            if cached is not None:
+                self._cache.move_to_end(version_id)
+            return cached
+
     def spec_from_dict(self, version_id: int, dct: dict[str, Any]) -> SpecPair:
         with self._lock:
             cached = self._cache.get(version_id)

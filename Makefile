@@ -1,0 +1,35 @@
+# EduCase: the two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+DEMO_DIR ?= instance/demo
+
+.PHONY: install test demo bench lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## make test: install, lint and run the whole suite (EDUCASE_DATABASE_URL picks the database)
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+## make demo: a fresh demo database with the process library and sample cases, then the walk-through
+demo: install
+	EDUCASE_INSTANCE_PATH=$(DEMO_DIR) EDUCASE_DATABASE_URL=sqlite:///$(abspath $(DEMO_DIR))/educase.sqlite \
+		$(BIN)/python -m engine.demo --fresh
+
+## make bench: the benchmarks at their default (small) size
+bench: install
+	$(BIN)/python bench/engine.py
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check engine webapp admin bench
+
+clean:
+	rm -rf $(VENV) instance build *.egg-info

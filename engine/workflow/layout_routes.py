@@ -1,0 +1,190 @@
+"""The way each sequence flow is drawn: orthogonal waypoints and where its name goes.
+
+A flow leaves the right side of its source and enters the left side of its target; a boundary event's
+flow leaves downwards. Between two rows a flow turns in the gap beside a column, where no shape ever sits:
+just after its source when it opens a branch, just before its target when it closes one. When a straight
+run would cross a shape, the flow takes the corridor under a row instead (corridors are kept clear of
+shapes and labels), and loops (back edges) always do: out to the right, down, back along the corridor,
+and up into the bottom of their target (or its left side, when boundary events sit on the bottom).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from engine.workflow.layout_graph import Flow, FlowGraph, Ranking
+from engine.workflow.layout_grid import Box, Placement, text_size
+
+Point = tuple[int, int]
+MARGIN = 4  # how close a flow may pass a shape that is not its own
+SHIFT = 6  # how far a second flow along the same corridor is moved down
+
+
+@dataclass(frozen=True)
+class Route:
+    """Waypoints of one flow, and the bounds of its name (None when it has none)."""
+
+    points: list[Point]
+    label: Box | None
+
+
+def route_flows(graph: FlowGraph, ranking: Ranking, placement: Placement) -> dict[str, Route]:
+    """Route every sequence flow of ``graph``, in document order."""
+    router = _Router(graph, ranking, placement)
+    return {flow.id: router.route(flow) for flow in graph.flows}
+
+
+def note_links(graph: FlowGraph, placement: Placement, routes: dict[str, Route]) -> dict[str, list[Point]]:
+    """Waypoints of each association: from a note's bottom edge straight to what it is about."""
+    links = {}
+    for association in graph.associations:
+        note_id, other = (
+            (association.source, association.target)
+            if association.source in placement.notes
+            else (association.target, association.source)
+        )
+        note = placement.notes[note_id]
+        if other in routes:
+            (x1, y1), (x2, y2) = routes[other].points[:2]
+            end = ((x1 + x2) // 2, (y1 + y2) // 2)
+        else:
+            shape = placement.shapes[other]
+            end = (shape.cx, shape.y)
+        points = [(note.cx, note.bottom), end]
+        links[association.id] = points if association.source == note_id else points[::-1]
+    return links
+
+
+class _Router:
+    def __init__(self, graph: FlowGraph, ranking: Ranking, placement: Placement) -> None:
+        self.graph = graph
+        self.ranking = ranking
+        self.place = placement
+        self.fixed: list[Box] = [*placement.labels.values(), *placement.notes.values()]
+        self.labels: list[Box] = list(self.fixed)
+        self.corridors: dict[int, list[tuple[int, int]]] = defaultdict(list)
+
+    def route(self, flow: Flow) -> Route:
+        blocked = [
+            box.grow(MARGIN)
+            for node_id, box in self.place.shapes.items()
+            if node_id not in (flow.source, flow.target)
+        ] + self.fixed
+        candidates = [_tidy(points) for points in self._candidates(flow)]
+        points = next((p for p in candidates if _clear(p, blocked)), candidates[-1])
+        self._claim(points)
+        label = self._label(flow.name, points) if flow.name else None
+        if label is not None:
+            self.labels.append(label)
+        return Route(points, label)
+
+    def _candidates(self, flow: Flow) -> list[list[Point]]:
+        source = self.place.shapes[flow.source]
+        target = self.place.shapes[flow.target]
+        s_col, t_col = self.place.column[flow.source], self.place.column[flow.target]
+        end = (target.x, target.cy)
+        if flow.source in self.graph.hosts:
+            start = (source.cx, source.bottom)
+            below = self._corridor(flow.source, start[0], self.place.turn_before(t_col))
+            around = [start, (start[0], below), (self.place.turn_before(t_col), below), self._into(t_col, end), end]
+            if t_col > s_col and end[1] > start[1]:
+                return [[start, (start[0], end[1]), end], around]
+            return [*self._loop_ends(flow, start, below), around]
+        start = (source.right, source.cy)
+        out_x, in_x = self.place.turn_after(s_col), self.place.turn_before(t_col)
+        if t_col <= s_col:
+            below = self._corridor(flow.source, out_x, in_x)
+            return self._loop_ends(flow, start, below, [(out_x, start[1]), (out_x, below)])
+        early = [start, (out_x, start[1]), (out_x, end[1]), end]
+        late = [start, (in_x, start[1]), (in_x, end[1]), end]
+        turns = [early, late] if self.ranking.parent.get(flow.target) == flow else [late, early]
+        detours = [
+            [start, (out_x, start[1]), (out_x, y), (in_x, y), (in_x, end[1]), end]
+            for y in self._detour_corridors(flow, out_x, in_x)
+        ]
+        return [[start, end], *turns, *detours] if start[1] == end[1] else [*turns, *detours]
+
+    def _into(self, column: int, end: Point) -> Point:
+        return (self.place.turn_before(column), end[1])
+
+    def _loop_ends(
+        self, flow: Flow, start: Point, below: int, out: list[Point] | None = None
+    ) -> list[list[Point]]:
+        """A loop back along corridor ``below``: into the target's bottom if free, else its left side."""
+        target = self.place.shapes[flow.target]
+        t_col = self.place.column[flow.target]
+        lead = [start, *(out or [(start[0], below)])]
+        side = [*lead, (self.place.turn_before(t_col), below), self._into(t_col, (target.x, target.cy))]
+        side.append((target.x, target.cy))
+        node = self.graph.nodes[flow.target]
+        has_boundaries = flow.target in self.graph.hosts.values()
+        if node.kind in ("task", "activity") and not has_boundaries:
+            t_row, s_row = self.place.row_of[flow.target], self.place.row_of[flow.source]
+            under = below if t_row <= s_row else self.place.rows[t_row].corridor
+            bottom = [*lead[:-1], (lead[-1][0], under), (target.cx, under), (target.cx, target.bottom)]
+            return [bottom, side]
+        return [side]
+
+    def _corridor(self, node_id: str, x1: int, x2: int) -> int:
+        """The corridor under ``node_id``'s row, moved down a little if another flow already runs there."""
+        base = self.place.rows[self.place.row_of[node_id]].corridor
+        low, high = min(x1, x2), max(x1, x2)
+        for step in range(3):
+            y = base + step * SHIFT
+            if all(high <= a or b <= low for a, b in self.corridors[y]):
+                return y
+        return base
+
+    def _detour_corridors(self, flow: Flow, out_x: int, in_x: int) -> list[int]:
+        rows = self.place.rows
+        s_row, t_row = self.place.row_of[flow.source], self.place.row_of[flow.target]
+        found = [self._corridor(flow.source, out_x, in_x)]
+        if t_row > 0:
+            found.append(rows[t_row - 1].corridor)
+        return [*found, rows[t_row].corridor] if t_row != s_row else found
+
+    def _claim(self, points: list[Point]) -> None:
+        for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+            if y1 == y2:
+                self.corridors[y1].append((min(x1, x2), max(x1, x2)))
+
+    def _label(self, name: str, points: list[Point]) -> Box:
+        """Above the flow's last horizontal run, else beside a vertical one, away from shapes and labels."""
+        width, height = text_size(name)
+        segments = list(zip(points, points[1:], strict=False))
+        spots: list[Box] = []
+        runs = [(min(a[0], b[0]), max(a[0], b[0]), a[1]) for a, b in segments if a[1] == b[1]]
+        for x1, x2, y in runs[::-1]:
+            if x2 - x1 >= width + 8:
+                spots.append(Box(x1 + 4, y - height - 3, width, height))
+        for a, b in segments:
+            if a[0] == b[0]:
+                middle = (a[1] + b[1]) // 2 - height // 2
+                spots += [Box(a[0] + 5, middle, width, height), Box(a[0] - 5 - width, middle, width, height)]
+        x1, x2, y = runs[-1] if runs else (points[0][0], points[0][0], points[0][1])
+        spots.append(Box(x1 + 4, y + 3, width, height))
+        taken = [box.grow(2) for box in self.place.shapes.values()] + self.labels
+        return next((spot for spot in spots if not any(spot.overlaps(b) for b in taken)), spots[0])
+
+
+def _clear(points: list[Point], blocked: list[Box]) -> bool:
+    """Whether no segment of the path runs through any of the boxes."""
+    for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+        segment = Box(min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
+        if any(segment.overlaps(box) for box in blocked):
+            return False
+    return True
+
+
+def _tidy(points: list[Point]) -> list[Point]:
+    """Drop repeated points and points in the middle of a straight run."""
+    kept: list[Point] = []
+    for point in points:
+        if kept and kept[-1] == point:
+            continue
+        if len(kept) >= 2 and (kept[-2][0] == kept[-1][0] == point[0] or kept[-2][1] == kept[-1][1] == point[1]):
+            kept[-1] = point
+        else:
+            kept.append(point)
+    return kept
