@@ -14,6 +14,7 @@ import process_library
 
 from .config import Settings, load_settings
 from .db import Database
+from .documents import DocumentConnector
 from .forms import FormLibrary
 from .services.calendars import CalendarCache
 from .services.versions import VersionCache
@@ -43,8 +44,11 @@ def create_context(settings: Settings | None = None, *, database: Database | Non
     """Wire the engine together for ``settings`` (from the environment by default)."""
     settings = settings or load_settings()
     calendars = CalendarCache()
+    connectors = {connector.name: connector for connector in (DocumentConnector(),)}
     script_engine = SandboxScriptEngine(
-        helpers=calendars.script_helpers(), time_limit_seconds=settings.script_time_limit_seconds
+        helpers=calendars.script_helpers(),
+        time_limit_seconds=settings.script_time_limit_seconds,
+        connectors=connectors,
     )
     form_dirs = [form_library.PATH]
     if settings.form_library_path is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from .admin_commands import calendar, db, scheduler
+from .scenario_commands import scenario
 from .workflow_commands import instance, message, process, task, timers_group
 
-COMMANDS: list[click.Command] = [db, process, instance, task, timers_group, message, calendar, scheduler]
+COMMANDS: list[click.Command] = [db, process, instance, task, timers_group, message, calendar, scheduler, scenario]
 
 
 def register(group: click.Group) -> None:

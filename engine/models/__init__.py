@@ -1,6 +1,7 @@
 """ORM tables, one module per area. Importing this package registers every table on ``Base.metadata``."""
 
 from .calendar import CalendarRecord
+from .documents import Document
 from .forms import FormVersion
 from .workflow import (
     BpmnFile,
@@ -17,6 +18,7 @@ from .workflow import (
 __all__ = [
     "BpmnFile",
     "CalendarRecord",
+    "Document",
     "FormVersion",
     "HumanTask",
     "HumanTaskTeam",

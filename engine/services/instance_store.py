@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import EduCaseError, InstanceChanged, NotFound
+from ..models.documents import Document
 from ..models.workflow import (
     HumanTask,
     HumanTaskTeam,
@@ -57,6 +58,7 @@ _UPDATE = (
     )
 )
 _INSERT_EVENT = insert(EV)
+_INSERT_DOCUMENT = insert(Document.__table__)
 _INSERT_TASK = insert(HT)
 _INSERT_TEAM = insert(HTT)
 _TASK_DUE = update(HT).where(HT.c.id == bindparam("b_id")).values(due_at=bindparam("due_at"))
@@ -152,6 +154,7 @@ def save(
     error: EduCaseError | None = None,
     completed_by: dict[str, str | None] | None = None,
     state: str | None = None,
+    documents: list[dict[str, Any]] | None = None,
 ) -> Snapshot:
     """Write the workflow and bring every projection row in line with it.
 
@@ -171,6 +174,9 @@ def save(
     _sync_tasks(connection, row, workflow, opened.before, snapshot, now, completed_by or {})
     _sync_timers(connection, row.id, workflow, opened.before, snapshot, now)
     _sync_messages(connection, row, workflow, opened.before, snapshot, now)
+    if documents:
+        connection.execute(_INSERT_DOCUMENT, [{**d, "instance_id": row.id, "created_at": now,
+                                               "task_spec_id": d.get("task_spec_id")} for d in documents])
     opened.before = snapshot
     _keep_live_after_commit(ctx, session, opened)
     return snapshot

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..documents.rendering import collecting_documents
 from ..errors import InstanceNotRunning, InvalidInput, NotFound
 from ..models.workflow import HumanTask, InstanceState, MessageWait, ProcessVersion, Timer, WorkflowEvent
 from ..workflow.projections import Snapshot
@@ -90,12 +91,15 @@ def start_in_session(
     version = ctx.versions.info(session, version_id)
     workflow = ctx.runner.create(ctx.versions.spec(session, version_id), data)
     opened = store.new_instance(version, workflow, business_key, actor)
-    error = advance(workflow)
-    store.save(ctx, session, opened, error=error)  # inserts the row
+    with collecting_documents() as documents:
+        error = advance(workflow)
+    thrown = workflow.get_events()  # taken out before saving, so they are routed exactly once
+    store.save(ctx, session, opened, error=error, documents=documents)  # inserts the row
     store.record(session, "started", instance_id=opened.row.id, actor=actor,
                  data={"business_key": business_key, "version": version.version, "data": data})
     if error is not None:
         store.record(session, "error", instance_id=opened.row.id, actor=None, data=error.as_dict())
+    _route(ctx, session, thrown, opened.row.id)
     return opened
 
 
@@ -157,11 +161,22 @@ def advance_and_save(
     completed_by: dict[str, str | None] | None = None,
 ) -> Snapshot:
     """Run the engine to its next wait and save; a failing script puts the instance in error, saved."""
-    error = advance(opened.workflow)
-    snapshot = store.save(ctx, session, opened, error=error, completed_by=completed_by)
+    with collecting_documents() as documents:
+        error = advance(opened.workflow)
+    thrown = opened.workflow.get_events()  # taken out before saving, so they are routed exactly once
+    snapshot = store.save(ctx, session, opened, error=error, completed_by=completed_by, documents=documents)
     if error is not None:
         store.record(session, "error", instance_id=opened.row.id, actor=None, data=error.as_dict())
+    _route(ctx, session, thrown, opened.row.id)
     return snapshot
+
+
+def _route(ctx: Context, session: Session, thrown: list[Any], sender_id: int) -> None:
+    """Send on the messages an instance threw to other instances (inside the same transaction)."""
+    if thrown:
+        from .messages import route_thrown  # messages starts instances too: import here, not at the top
+
+        route_thrown(ctx, session, thrown, sender_id)
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,18 @@ def send_message(
             message_id=result.message_id,
         )
     return result
+
+
+def route_thrown(ctx: Context, session: Session, events: list[Any], sender_id: int) -> None:
+    """Deliver the messages an instance threw that it did not catch itself (e.g. a panel's decision
+    sent to each case). A message nobody waits for is recorded as undelivered; the sender goes on."""
+    for event in events:
+        definition = event.event_definition
+        if not isinstance(definition, MessageEventDefinition):
+            continue
+        correlation = {prop: value for values in (event.correlations or {}).values() for prop, value in values.items()}
+        payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
+        _send(ctx, session, definition.name, correlation, payload, f"instance {sender_id}")
 
 
 def _send(

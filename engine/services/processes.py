@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..context import Context
 
 Source = tuple[str, bytes]
+SERVICE_OPERATORS = frozenset({"generate_document"})  # the connectors the engine installs
 
 
 @dataclass
@@ -139,7 +140,7 @@ def _load(
     """Parse and check the given files (with deployed ones for call activities); raw bytes by name."""
     given = {name for name, _ in sources}
     extra = _deployed_sources_for_calls(session, sources)
-    bundle = load_bpmn([*sources, *extra], script_checker=check_script)
+    bundle = load_bpmn([*sources, *extra], script_checker=check_script, service_operators=SERVICE_OPERATORS)
     problems = _form_problems(ctx, bundle, given)
     if problems:
         raise ProcessValidationError(problems)

@@ -35,7 +35,7 @@ from engine.workflow.layout_di import (
     write_shape,
 )
 from engine.workflow.layout_graph import SUBPROCESS_TAGS, rank, read_flow_graph
-from engine.workflow.layout_grid import Box, place
+from engine.workflow.layout_grid import RIGHT_PAD, Box, place
 from engine.workflow.layout_routes import note_links, route_flows
 from engine.workflow.process_outline import NS, bpmn, is_bpmn, top_level_processes
 from engine.workflow.xml_safety import parse_untrusted_xml
@@ -109,6 +109,7 @@ def draw(container: etree._Element, *, x: int, y: int, pool: bool) -> Drawing:
     ranking = rank(graph)
     placement = place(graph, ranking, x=x, y=y, pool=pool)
     routes = route_flows(graph, ranking, placement)
+    placement.stretch(max((r.label.right + RIGHT_PAD for r in routes.values() if r.label), default=0))
     return Drawing(graph, placement, routes, note_links(graph, placement, routes))
 
 
@@ -131,7 +132,7 @@ def _draw_collaboration(
         drawing = draw(process, x=ORIGIN_X, y=y, pool=True)
         pools.append((participant_id, drawing))
         y = drawing.placement.bottom() + POOL_GAP
-    right = max([p.placement.right() for _, p in pools if isinstance(p, Drawing)], default=ORIGIN_X + 600)
+    right = max([_pool(p).right for _, p in pools if isinstance(p, Drawing)], default=ORIGIN_X + 600)
     plane = new_plane(root, collaboration.get("id", ""), ids, before)
     boxes: dict[str, Box] = {}
     for participant_id, drawing in pools:
@@ -139,11 +140,16 @@ def _draw_collaboration(
             drawing.placement.stretch(right)
             write_pool(plane, participant_id, drawing, ids)
             boxes.update(drawing.placement.shapes)
-            boxes[participant_id] = drawing.placement.pool or Box(0, 0, 0, 0)
+            boxes[participant_id] = _pool(drawing)
         else:
             boxes[participant_id] = Box(ORIGIN_X, drawing, right - ORIGIN_X, BLACK_BOX_HEIGHT)
             write_shape(plane, participant_id, boxes[participant_id], ids, isHorizontal="true")
     _draw_message_flows(plane, collaboration, boxes, {p for p, _ in pools}, ids)
+
+
+def _pool(drawing: Drawing) -> Box:
+    assert drawing.placement.pool is not None, "processes are always drawn in a pool"
+    return drawing.placement.pool
 
 
 def _draw_message_flows(

@@ -312,15 +312,19 @@ def _topological(graph: FlowGraph, forward: dict[str, list[Flow]]) -> list[str]:
 def _placing_order(
     graph: FlowGraph, forward: dict[str, list[Flow]], to_go: dict[str, int]
 ) -> tuple[list[str], dict[str, Flow]]:
-    """Depth-first pre-order; of a node's own flows the one with the longest way to go comes first."""
+    """Depth-first pre-order; of a node's own flows the one with the longest way to go comes first,
+    then the flows of its boundary events, right to left."""
     order: list[str] = []
     parent: dict[str, Flow] = {}
     seen: set[str] = set()
 
+    boundary_index = {boundary_id: index for index, boundary_id in enumerate(graph.hosts)}
+
     def children(node: str) -> list[Flow]:
+        # The last boundary event sits furthest right, so its flows take the first row below: no crossings.
         own = [f for f in forward[node] if f.source not in graph.hosts]
         attached = [f for f in forward[node] if f.source in graph.hosts]
-        return sorted(own, key=lambda f: -to_go[f.target]) + attached
+        return sorted(own, key=lambda f: -to_go[f.target]) + sorted(attached, key=lambda f: -boundary_index[f.source])
 
     for root in _roots(graph):
         if root in seen:

@@ -150,20 +150,22 @@ class _Router:
                 self.corridors[y1].append((min(x1, x2), max(x1, x2)))
 
     def _label(self, name: str, points: list[Point]) -> Box:
-        """Above the flow's last horizontal run, else beside a vertical one, away from shapes and labels."""
+        """Beside the flow near where it starts, away from shapes and other labels.
+
+        The first run of a flow that turns is skipped: it is the stub that the other flows out of the
+        same node share.
+        """
         width, height = text_size(name)
         segments = list(zip(points, points[1:], strict=False))
         spots: list[Box] = []
-        runs = [(min(a[0], b[0]), max(a[0], b[0]), a[1]) for a, b in segments if a[1] == b[1]]
-        for x1, x2, y in runs[::-1]:
-            if x2 - x1 >= width + 8:
-                spots.append(Box(x1 + 4, y - height - 3, width, height))
-        for a, b in segments:
-            if a[0] == b[0]:
-                middle = (a[1] + b[1]) // 2 - height // 2
-                spots += [Box(a[0] + 5, middle, width, height), Box(a[0] - 5 - width, middle, width, height)]
-        x1, x2, y = runs[-1] if runs else (points[0][0], points[0][0], points[0][1])
-        spots.append(Box(x1 + 4, y + 3, width, height))
+        for index, ((x1, y1), (x2, y2)) in enumerate(segments):
+            if y1 == y2 and abs(x2 - x1) >= width + 8 and (index > 0 or len(segments) == 1):
+                spots.append(Box(min(x1, x2) + 4, y1 - height - 3, width, height))
+            elif x1 == x2:
+                middle = (y1 + y2) // 2 - height // 2
+                spots += [Box(x1 + 5, middle, width, height), Box(x1 - 5 - width, middle, width, height)]
+        (x1, y1), (x2, _y2) = segments[-1]
+        spots.append(Box(min(x1, x2) + 4, y1 + 3, width, height))
         taken = [box.grow(2) for box in self.place.shapes.values()] + self.labels
         return next((spot for spot in spots if not any(spot.overlaps(b) for b in taken)), spots[0])
 

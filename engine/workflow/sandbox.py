@@ -451,8 +451,27 @@ class SandboxScriptEngine(PythonScriptEngine):
         *,
         helpers: Mapping[str, Any] | None = None,
         time_limit_seconds: float = 2.0,
+        connectors: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(environment or SandboxEnvironment(helpers, time_limit_seconds=time_limit_seconds))
+        self.connectors = dict(connectors or {})
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        """Run a service task's operator: one of the installed connectors (deploy refuses any other).
+
+        A connector is ``callable(task_data, operation_params) -> JSON text``.
+        """
+        name = kwargs.get("operation_name", "")
+        connector = self.connectors.get(name)
+        try:
+            if connector is None:
+                raise ScriptError(f"No connector '{name}' is installed")
+            return str(connector(dict(task.data), kwargs.get("operation_params") or {}))
+        except Exception as error:
+            detail = error.message if isinstance(error, ScriptError) else f"{type(error).__name__}: {error}"
+            wrapped = WorkflowTaskException(detail, task=task, exception=error)
+            wrapped.exception = error
+            raise wrapped from error
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
         """Evaluate ``expression`` for ``task``; failures become ``WorkflowTaskException`` (cause kept)."""
