@@ -114,6 +114,24 @@ def get_task(ctx: Context, task_id: str) -> dict[str, Any]:
         return load_task(session, task_id).as_dict()
 
 
+def task_form_data(ctx: Context, task_id: str) -> dict[str, Any]:
+    """What a person may see of a task's data: only the fields its form declares (trap 8).
+
+    Task data hold every script variable of the process; callers must never receive it raw.
+    A task without a form shows nothing.
+    """
+    with ctx.db.transaction() as session:
+        task = load_task(session, task_id, with_teams=False)
+        if not task.form_ref:
+            return {}
+        row = store.load(ctx, session, task.instance_id)
+        workflow = ctx.runner.load(row.state_json, ctx.versions.spec(session, row.process_version_id))
+    spiff_task = find_task(workflow, task_id)
+    if spiff_task is None:
+        return {}
+    return filter_data(ctx.forms.get(task.form_ref, task.ui_form_ref).schema, dict(spiff_task.data))
+
+
 def claim_task(ctx: Context, task_id: str, *, user: str) -> dict[str, Any]:
     """Take a task for oneself. A task someone else holds must be released or reassigned first."""
     with ctx.db.transaction() as session:

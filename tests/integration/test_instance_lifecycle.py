@@ -17,7 +17,7 @@ from engine.errors import (
 )
 from engine.models.workflow import HumanTask, ProcessInstance, Timer, WorkflowEvent
 from engine.services import instances, tasks
-from tests.conftest import at, deploy
+from tests.conftest import FIXTURES, at, deploy
 
 MONDAY = at("2026-03-02T09:00:00Z")  # a school day in the example calendar
 VALID = {"outcome": "support", "reviewed_on": "2026-03-03", "notice_ref": "PN-1"}
@@ -167,8 +167,8 @@ def test_escaping_script_fails_inside_the_sandbox(calendar_ctx):
 
 def test_running_instances_keep_their_version(calendar_ctx, tmp_path):
     view = start_review(calendar_ctx)
-    changed = (tmp_path / "review_case.bpmn")
-    original = (at and __import__("pathlib").Path(__file__).parents[1] / "fixtures/bpmn/review_case.bpmn").read_text()
+    changed = tmp_path / "review_case.bpmn"
+    original = (FIXTURES / "bpmn" / "review_case.bpmn").read_text()
     changed.write_text(original.replace("Review the case", "Review the case (v2)"))
     report = deploy(calendar_ctx, str(changed))
     assert [(d.process_id, d.version, d.status) for d in report.deployed] == [("review_case", 2, "new")]
@@ -186,3 +186,15 @@ def test_state_is_stored_without_the_spec(calendar_ctx):
         assert '"spec"' not in instance.state_json and "review_case" not in instance.state_json.split('"tasks"')[0]
         assert session.scalar(select(func.count()).select_from(HumanTask)) == 1
         assert session.scalar(select(func.count()).select_from(Timer)) == 1
+
+
+def test_task_data_is_shown_only_through_the_form(calendar_ctx):
+    deploy(calendar_ctx, "review_case.bpmn")
+    with clock.frozen_at(MONDAY):
+        view = instances.start_instance(
+            calendar_ctx, "review_case",
+            data={"sessions_missed": 6, "notice_ref": "PN-9", "social_care_notes": "restricted"},
+        )
+    shown = tasks.task_form_data(calendar_ctx, open_task(view)["id"])
+    # score, review_by, sessions_missed and the notes are process variables, not form fields
+    assert shown == {"notice_ref": "PN-9"}
