@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import traceback
+from pathlib import Path
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -39,8 +40,14 @@ def json_option(func: F) -> F:
 
 
 def parse_json(value: str | None, what: str) -> Any:
+    """JSON given inline, or ``@file.json`` to read it from a file (``@-``: standard input)."""
     if value is None:
         return None
+    if value.startswith("@"):
+        try:
+            value = sys.stdin.read() if value == "@-" else Path(value[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise click.UsageError(f"{what}: cannot read {value[1:]}: {error.strerror}")
     try:
         return json.loads(value)
     except json.JSONDecodeError as error:

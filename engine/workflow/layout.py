@@ -14,6 +14,7 @@ activity overlap; message flows are drawn as simple vertical connections; flows 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -46,6 +47,8 @@ ORIGIN_X, ORIGIN_Y = 160, 80
 POOL_GAP = 50
 BLACK_BOX_HEIGHT = 60
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+# Comments, CDATA and processing instructions are matched whole so that only real tags are touched.
+_EMPTY_TAG = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|(<[^<>]*?)/>", re.DOTALL)
 
 
 def layout_bpmn(data: bytes, *, filename: str = "process.bpmn") -> bytes:
@@ -100,7 +103,13 @@ def layout_tree(tree: etree._ElementTree) -> etree._ElementTree:
 def serialise(tree: etree._ElementTree) -> bytes:
     """The document as UTF-8, indented by two spaces, with the XML declaration modellers write."""
     etree.indent(tree, space="  ")
-    return XML_DECLARATION + etree.tostring(tree, encoding="UTF-8") + b"\n"
+    body = _EMPTY_TAG.sub(_spaced, etree.tostring(tree, encoding="UTF-8", pretty_print=True))
+    return XML_DECLARATION + body
+
+
+def _spaced(match: re.Match[bytes]) -> bytes:
+    """``<x a="1" />`` as bpmn-js and Camunda Modeler write it, so files diff cleanly against theirs."""
+    return match.group(0) if match.group(1) is None else match.group(1) + b" />"
 
 
 def draw(container: etree._Element, *, x: int, y: int, pool: bool) -> Drawing:

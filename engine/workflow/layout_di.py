@@ -139,7 +139,9 @@ def diagrams_go_before(root: etree._Element) -> etree._Element | None:
     return next((child for child in root if child.tag in tags), None)
 
 
-def new_plane(root: etree._Element, element_id: str, ids: Ids, before: etree._Element | None) -> etree._Element:
+def new_plane(
+    root: etree._Element, element_id: str, ids: Ids, before: etree._Element | None
+) -> etree._Element:
     """A new diagram drawing ``element_id``, placed before ``before``; returns its plane."""
     diagram = etree.SubElement(root, bpmndi("BPMNDiagram"), id=ids.unique(f"BPMNDiagram_{element_id}"))
     if before is not None:
@@ -188,7 +190,9 @@ def write_shape(
     plane: etree._Element, element_id: str, box: Box, ids: Ids, *, label: Box | None = None, **flags: str
 ) -> None:
     """A ``BPMNShape`` with its bounds, and its label's bounds when it has one."""
-    shape = etree.SubElement(plane, bpmndi("BPMNShape"), id=ids.unique(f"{element_id}_di"), bpmnElement=element_id)
+    shape = etree.SubElement(
+        plane, bpmndi("BPMNShape"), id=ids.unique(f"{element_id}_di"), bpmnElement=element_id
+    )
     for key, value in flags.items():
         shape.set(key, value)
     _bounds(shape, box)
@@ -200,7 +204,9 @@ def write_edge(
     plane: etree._Element, element_id: str, points: list[Point], ids: Ids, *, label: Box | None = None
 ) -> None:
     """A ``BPMNEdge`` with its waypoints, and its label's bounds when it has one."""
-    edge = etree.SubElement(plane, bpmndi("BPMNEdge"), id=ids.unique(f"{element_id}_di"), bpmnElement=element_id)
+    edge = etree.SubElement(
+        plane, bpmndi("BPMNEdge"), id=ids.unique(f"{element_id}_di"), bpmnElement=element_id
+    )
     for x, y in points:
         etree.SubElement(edge, f"{{{DI_NS}}}waypoint", x=str(x), y=str(y))
     if label is not None:
@@ -208,7 +214,9 @@ def write_edge(
 
 
 def _bounds(parent: etree._Element, box: Box) -> None:
-    etree.SubElement(parent, f"{{{DC_NS}}}Bounds", x=str(box.x), y=str(box.y), width=str(box.w), height=str(box.h))
+    etree.SubElement(
+        parent, f"{{{DC_NS}}}Bounds", x=str(box.x), y=str(box.y), width=str(box.w), height=str(box.h)
+    )
 
 
 def message_route(source: Box, target: Box, *, source_is_pool: bool, target_is_pool: bool) -> list[Point]:

@@ -20,7 +20,16 @@ from lxml import etree
 from engine.workflow.process_outline import NS
 
 TASK_TAGS = frozenset(
-    {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask"}
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+    }
 )
 # Drawn collapsed, as a 100 x 80 box; the contents of an embedded sub-process get a plane of their own.
 ACTIVITY_TAGS = frozenset({"subProcess", "transaction", "adHocSubProcess", "callActivity"})
@@ -324,7 +333,9 @@ def _placing_order(
         # The last boundary event sits furthest right, so its flows take the first row below: no crossings.
         own = [f for f in forward[node] if f.source not in graph.hosts]
         attached = [f for f in forward[node] if f.source in graph.hosts]
-        return sorted(own, key=lambda f: -to_go[f.target]) + sorted(attached, key=lambda f: -boundary_index[f.source])
+        return sorted(own, key=lambda f: -to_go[f.target]) + sorted(
+            attached, key=lambda f: -boundary_index[f.source]
+        )
 
     for root in _roots(graph):
         if root in seen:

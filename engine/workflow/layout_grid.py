@@ -147,7 +147,9 @@ class Placement:
     def lanes(self) -> dict[str, Box]:
         """Lane bounds, each reaching to the pool's right edge."""
         right = self.pool.right if self.pool is not None else self.right()
-        return {lane: Box(x, top, right - x, bottom - top) for lane, (x, top, bottom) in self.lane_spans.items()}
+        return {
+            lane: Box(x, top, right - x, bottom - top) for lane, (x, top, bottom) in self.lane_spans.items()
+        }
 
     def stretch(self, right: int) -> None:
         """Widen the pool (and so its lanes) to reach ``right``."""
@@ -196,7 +198,9 @@ def place(graph: FlowGraph, ranking: Ranking, *, x: int, y: int, pool: bool) -> 
     for boundary_id, host_id in graph.hosts.items():
         row_of[boundary_id], column[boundary_id] = row_of[host_id], column[host_id]
     reach = _reach(graph, row_of, sum(row_count.values()))
-    header = (HEADER * (2 + max(lane.depth for lane in graph.lanes)) if graph.lanes else HEADER) if pool else 0
+    header = (
+        (HEADER * (2 + max(lane.depth for lane in graph.lanes)) if graph.lanes else HEADER) if pool else 0
+    )
     placement = Placement(x + header + LEFT_PAD + BAND // 2, [], row_of, column)
     top = y
     for lane in leaves:
@@ -270,7 +274,9 @@ def _place_shapes(graph: FlowGraph, placement: Placement) -> None:
     for boundary_id, host_id in graph.hosts.items():
         by_host[host_id].append(boundary_id)
     for host_id, attached in by_host.items():
-        for boundary_id, box in zip(attached, boundary_boxes(placement.shapes[host_id], len(attached)), strict=True):
+        for boundary_id, box in zip(
+            attached, boundary_boxes(placement.shapes[host_id], len(attached)), strict=True
+        ):
             placement.shapes[boundary_id] = box
             name = graph.boundaries[boundary_id].name
             if name:
@@ -326,4 +332,6 @@ def _close_lanes(graph: FlowGraph, placement: Placement) -> None:
             x = spans[0][0] - HEADER * (_depth(graph, lane.leaves[0]) - lane.depth)
             placement.lane_spans[lane.id] = (x, spans[0][1], spans[-1][2])
     order = [lane.id for lane in graph.lanes]
-    placement.lane_spans = {lane: placement.lane_spans[lane] for lane in order if lane in placement.lane_spans}
+    placement.lane_spans = {
+        lane: placement.lane_spans[lane] for lane in order if lane in placement.lane_spans
+    }

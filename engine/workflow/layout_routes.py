@@ -10,15 +10,16 @@ and up into the bottom of their target (or its left side, when boundary events s
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
 from engine.workflow.layout_graph import Flow, FlowGraph, Ranking
-from engine.workflow.layout_grid import Box, Placement, text_size
+from engine.workflow.layout_grid import BOUNDARY, Box, Placement, text_size
 
 Point = tuple[int, int]
 MARGIN = 4  # how close a flow may pass a shape that is not its own
-SHIFT = 6  # how far a second flow along the same corridor is moved down
+SHIFT = 8  # how far a flow is moved aside from another that runs along the same line
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class _Router:
         self.fixed: list[Box] = [*placement.labels.values(), *placement.notes.values()]
         self.labels: list[Box] = list(self.fixed)
         self.corridors: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.channels: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
 
     def route(self, flow: Flow) -> Route:
         blocked = [
@@ -72,7 +74,7 @@ class _Router:
             if node_id not in (flow.source, flow.target)
         ] + self.fixed
         candidates = [_tidy(points) for points in self._candidates(flow)]
-        points = next((p for p in candidates if _clear(p, blocked)), candidates[-1])
+        points = self._separate(flow, next((p for p in candidates if _clear(p, blocked)), candidates[-1]))
         self._claim(points)
         label = self._label(flow.name, points) if flow.name else None
         if label is not None:
@@ -87,7 +89,13 @@ class _Router:
         if flow.source in self.graph.hosts:
             start = (source.cx, source.bottom)
             below = self._corridor(flow.source, start[0], self.place.turn_before(t_col))
-            around = [start, (start[0], below), (self.place.turn_before(t_col), below), self._into(t_col, end), end]
+            around = [
+                start,
+                (start[0], below),
+                (self.place.turn_before(t_col), below),
+                self._into(t_col, end),
+                end,
+            ]
             if t_col > s_col and end[1] > start[1]:
                 return [[start, (start[0], end[1]), end], around]
             return [*self._loop_ends(flow, start, below), around]
@@ -118,19 +126,28 @@ class _Router:
         side = [*lead, (self.place.turn_before(t_col), below), self._into(t_col, (target.x, target.cy))]
         side.append((target.x, target.cy))
         node = self.graph.nodes[flow.target]
-        has_boundaries = flow.target in self.graph.hosts.values()
-        if node.kind in ("task", "activity") and not has_boundaries:
+        entry = self._bottom_entry(flow.target)
+        if node.kind in ("task", "activity") and entry is not None:
             t_row, s_row = self.place.row_of[flow.target], self.place.row_of[flow.source]
             under = below if t_row <= s_row else self.place.rows[t_row].corridor
-            bottom = [*lead[:-1], (lead[-1][0], under), (target.cx, under), (target.cx, target.bottom)]
+            bottom = [*lead[:-1], (lead[-1][0], under), (entry, under), (entry, target.bottom)]
             return [bottom, side]
         return [side]
+
+    def _bottom_entry(self, node_id: str) -> int | None:
+        """Where a loop can come up into a node's bottom edge without meeting its boundary events."""
+        box = self.place.shapes[node_id]
+        attached = [self.place.shapes[b].cx for b, host in self.graph.hosts.items() if host == node_id]
+        for offset in (box.w // 2, 20, box.w - 20, 25, box.w - 25):
+            if all(abs(box.x + offset - cx) >= BOUNDARY // 2 + MARGIN for cx in attached):
+                return box.x + offset
+        return None
 
     def _corridor(self, node_id: str, x1: int, x2: int) -> int:
         """The corridor under ``node_id``'s row, moved down a little if another flow already runs there."""
         base = self.place.rows[self.place.row_of[node_id]].corridor
         low, high = min(x1, x2), max(x1, x2)
-        for step in range(3):
+        for step in range(2):
             y = base + step * SHIFT
             if all(high <= a or b <= low for a, b in self.corridors[y]):
                 return y
@@ -144,8 +161,31 @@ class _Router:
             found.append(rows[t_row - 1].corridor)
         return [*found, rows[t_row].corridor] if t_row != s_row else found
 
+    def _separate(self, flow: Flow, points: list[Point]) -> list[Point]:
+        """Move a turn aside when another node's flow already runs up or down the same line.
+
+        Flows out of one node (a gateway's branches) may share their turn, and so may flows into one
+        node; flows of different nodes never do, or they would read as one line.
+        """
+        source_x = self.place.turn_after(self.place.column[flow.source])
+        target_x = self.place.turn_before(self.place.column[flow.target])
+        points = list(points)
+        for index in range(len(points) - 1):
+            (x1, y1), (x2, y2) = points[index], points[index + 1]
+            if x1 != x2 or x1 not in (source_x, target_x):
+                continue
+            owner, step = (f"out:{flow.source}", SHIFT) if x1 == source_x else (f"in:{flow.target}", -SHIFT)
+            x = next((x1 + k * step for k in range(3) if self._free(x1 + k * step, y1, y2, owner)), x1)
+            points[index], points[index + 1] = (x, y1), (x, y2)
+            self.channels[x].append((min(y1, y2), max(y1, y2), owner))
+        return points
+
+    def _free(self, x: int, y1: int, y2: int, owner: str) -> bool:
+        low, high = min(y1, y2), max(y1, y2)
+        return all(owner == other or b < low or high < a for a, b, other in self.channels[x])
+
     def _claim(self, points: list[Point]) -> None:
-        for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+        for (x1, y1), (x2, y2) in itertools.pairwise(points):
             if y1 == y2:
                 self.corridors[y1].append((min(x1, x2), max(x1, x2)))
 
@@ -156,11 +196,11 @@ class _Router:
         same node share.
         """
         width, height = text_size(name)
-        segments = list(zip(points, points[1:], strict=False))
+        segments = list(itertools.pairwise(points))
         spots: list[Box] = []
         for index, ((x1, y1), (x2, y2)) in enumerate(segments):
             if y1 == y2 and abs(x2 - x1) >= width + 8 and (index > 0 or len(segments) == 1):
-                spots.append(Box(min(x1, x2) + 4, y1 - height - 3, width, height))
+                spots.append(Box(x1 + 4 if x2 > x1 else x1 - 4 - width, y1 - height - 3, width, height))
             elif x1 == x2:
                 middle = (y1 + y2) // 2 - height // 2
                 spots += [Box(x1 + 5, middle, width, height), Box(x1 - 5 - width, middle, width, height)]
@@ -172,7 +212,7 @@ class _Router:
 
 def _clear(points: list[Point], blocked: list[Box]) -> bool:
     """Whether no segment of the path runs through any of the boxes."""
-    for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+    for (x1, y1), (x2, y2) in itertools.pairwise(points):
         segment = Box(min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
         if any(segment.overlaps(box) for box in blocked):
             return False
@@ -185,7 +225,9 @@ def _tidy(points: list[Point]) -> list[Point]:
     for point in points:
         if kept and kept[-1] == point:
             continue
-        if len(kept) >= 2 and (kept[-2][0] == kept[-1][0] == point[0] or kept[-2][1] == kept[-1][1] == point[1]):
+        if len(kept) >= 2 and (
+            kept[-2][0] == kept[-1][0] == point[0] or kept[-2][1] == kept[-1][1] == point[1]
+        ):
             kept[-1] = point
         else:
             kept.append(point)
