@@ -7,9 +7,9 @@ import json
 import os
 import sys
 import traceback
-from pathlib import Path
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
