@@ -53,6 +53,18 @@ def process_deploy(paths: tuple[Path, ...], actor: str | None, as_json: bool) ->
     emit(report, as_json, _library_text)
 
 
+@process.command("layout")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@handle_errors
+def process_layout(paths: tuple[Path, ...]) -> None:
+    """Draw (or redraw) the BPMN diagram of each file, in place; semantics are left untouched."""
+    from ..workflow.layout import layout_file
+
+    for path in paths:
+        layout_file(path)
+        click.echo(f"laid out {path}")
+
+
 @process.command("list")
 @json_option
 @handle_errors

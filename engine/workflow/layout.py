@@ -7,9 +7,11 @@ start (:mod:`layout_graph`), in rows so that branches never overlap (:mod:`layou
 routed at right angles (:mod:`layout_routes`). Embedded sub-processes are drawn collapsed, with their
 contents on a plane of their own, as bpmn-js does. Running it again gives the same bytes.
 
-Limits: data objects, data stores and groups are not drawn; more than three boundary events on one
-activity overlap; message flows are drawn as simple vertical connections; flows may cross each other
-(never a shape), and a flow name is placed beside its flow without checking other flows' lines.
+Limits: data objects, data stores and groups are not drawn, nor are the lanes of an embedded sub-process;
+more than three boundary events on one activity overlap; message flows run straight between pools, across
+whatever lies between; flows may cross each other but never a shape (when no clean route exists the last
+resort is kept); names are kept clear of shapes and of each other where there is room, but may sit on
+another flow's line.
 """
 
 from __future__ import annotations
@@ -126,21 +128,7 @@ def _draw_collaboration(
     root: etree._Element, collaboration: etree._Element, ids: Ids, before: etree._Element | None
 ) -> None:
     """One plane with a pool per participant, stacked top to bottom, all as wide as the widest."""
-    processes = {p.get("id"): p for p in root.findall("bpmn:process", NS)}
-    pools: list[tuple[str, Drawing | int]] = []
-    y = ORIGIN_Y
-    for participant in collaboration.iterfind("bpmn:participant", NS):
-        participant_id = participant.get("id", "")
-        process = processes.pop(participant.get("processRef"), None)
-        if not participant_id:
-            continue
-        if process is None:  # drawn as an empty ("black box") pool
-            pools.append((participant_id, y))
-            y += BLACK_BOX_HEIGHT + POOL_GAP
-            continue
-        drawing = draw(process, x=ORIGIN_X, y=y, pool=True)
-        pools.append((participant_id, drawing))
-        y = drawing.placement.bottom() + POOL_GAP
+    pools = _stack_pools(root, collaboration)
     right = max([_pool(p).right for _, p in pools if isinstance(p, Drawing)], default=ORIGIN_X + 600)
     plane = new_plane(root, collaboration.get("id", ""), ids, before)
     boxes: dict[str, Box] = {}
@@ -154,6 +142,26 @@ def _draw_collaboration(
             boxes[participant_id] = Box(ORIGIN_X, drawing, right - ORIGIN_X, BLACK_BOX_HEIGHT)
             write_shape(plane, participant_id, boxes[participant_id], ids, isHorizontal="true")
     _draw_message_flows(plane, collaboration, boxes, {p for p, _ in pools}, ids)
+
+
+def _stack_pools(root: etree._Element, collaboration: etree._Element) -> list[tuple[str, Drawing | int]]:
+    """Each participant with its process laid out, or, when it has none here, the top of its empty pool."""
+    processes = {p.get("id"): p for p in root.findall("bpmn:process", NS)}
+    pools: list[tuple[str, Drawing | int]] = []
+    y = ORIGIN_Y
+    for participant in collaboration.iterfind("bpmn:participant", NS):
+        participant_id = participant.get("id", "")
+        process = processes.pop(participant.get("processRef"), None)
+        if not participant_id:
+            continue
+        if process is None:
+            pools.append((participant_id, y))
+            y += BLACK_BOX_HEIGHT + POOL_GAP
+        else:
+            drawing = draw(process, x=ORIGIN_X, y=y, pool=True)
+            pools.append((participant_id, drawing))
+            y = _pool(drawing).bottom + POOL_GAP
+    return pools
 
 
 def _pool(drawing: Drawing) -> Box:

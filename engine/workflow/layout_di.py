@@ -59,17 +59,10 @@ class Ids:
 def with_di_namespaces(tree: etree._ElementTree) -> etree._ElementTree:
     """The document with the bpmndi, dc and di prefixes declared on its root (added if missing)."""
     root = tree.getroot()
-    declared = set(root.nsmap.values())
-    nsmap = dict(root.nsmap)
-    for prefix, uri in DI_PREFIXES.items():
-        if uri not in declared:
-            name, number = prefix, 1
-            while name in nsmap:
-                number += 1
-                name = f"{prefix}{number}"
-            nsmap[name] = uri
+    nsmap = _with_di_prefixes(root.nsmap)
     if len(nsmap) == len(root.nsmap):
         return tree
+    # lxml cannot declare a namespace on an existing element: the root is rebuilt around its children.
     new_root = etree.Element(root.tag, nsmap=nsmap)
     for key, value in root.attrib.items():
         new_root.set(key, value)
@@ -83,6 +76,19 @@ def with_di_namespaces(tree: etree._ElementTree) -> etree._ElementTree:
     for sibling in after:
         new_root.addnext(sibling)
     return new_root.getroottree()
+
+
+def _with_di_prefixes(nsmap: dict[str | None, str]) -> dict[str | None, str]:
+    """``nsmap`` plus the DI namespaces it lacks, under their usual prefixes (numbered if taken)."""
+    extended = dict(nsmap)
+    for prefix, uri in DI_PREFIXES.items():
+        if uri not in nsmap.values():
+            name, number = prefix, 1
+            while name in extended:
+                number += 1
+                name = f"{prefix}{number}"
+            extended[name] = uri
+    return extended
 
 
 def ensure_participants(root: etree._Element, ids: Ids) -> list[etree._Element]:
@@ -224,8 +230,6 @@ def message_route(source: Box, target: Box, *, source_is_pool: bool, target_is_p
     downwards = source.cy <= target.cy
     sx = _clamp(target.cx, source) if source_is_pool else source.cx
     tx = _clamp(sx, target) if target_is_pool else target.cx
-    if source_is_pool and not target_is_pool:
-        sx = _clamp(tx, source)
     sy = source.bottom if downwards else source.y
     ty = target.y if downwards else target.bottom
     if sx == tx:

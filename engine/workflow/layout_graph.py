@@ -137,34 +137,37 @@ def read_flow_graph(container: etree._Element, *, with_lanes: bool = True) -> Fl
         lanes, _leaves = _read_lanes(lane_set, 0)
     lane_of = _lane_of_nodes(container, lanes)
     default_lane = next((lane.id for lane in lanes if lane.leaves == (lane.id,)), "")
-    nodes: dict[str, FlowNode] = {}
-    boundaries: dict[str, FlowNode] = {}
-    hosts: dict[str, str] = {}
-    for element in _children(container):
-        kind = node_kind(etree.QName(element).localname)
-        if kind is None or not element.get("id"):
-            continue
-        node = FlowNode(
-            id=element.get("id", ""),
-            tag=etree.QName(element).localname,
-            kind=kind,
-            name=(element.get("name") or "").strip(),
-            lane=lane_of.get(element.get("id", ""), default_lane),
-        )
-        if node.tag == "boundaryEvent":
-            boundaries[node.id] = node
-            hosts[node.id] = element.get("attachedToRef", "")
-        else:
-            nodes[node.id] = node
-    for boundary_id, host_id in list(hosts.items()):
-        if host_id not in nodes:
-            del hosts[boundary_id], boundaries[boundary_id]
-        else:
-            boundaries[boundary_id] = replace(boundaries[boundary_id], lane=nodes[host_id].lane)
+    nodes, boundaries, hosts = _read_nodes(container, lane_of, default_lane)
     graph = FlowGraph(container.get("id", ""), nodes, boundaries, hosts, [], lanes)
     graph.flows = _read_flows(container, graph)
     graph.associations, graph.annotations = _read_annotations(container, graph)
     return graph
+
+
+def _read_nodes(
+    container: etree._Element, lane_of: dict[str, str], default_lane: str
+) -> tuple[dict[str, FlowNode], dict[str, FlowNode], dict[str, str]]:
+    """Flow nodes, boundary events (in their host's lane) and boundary event -> host."""
+    nodes: dict[str, FlowNode] = {}
+    boundaries: dict[str, FlowNode] = {}
+    hosts: dict[str, str] = {}
+    for element in _children(container):
+        tag, node_id = etree.QName(element).localname, element.get("id", "")
+        kind = node_kind(tag)
+        if kind is None or not node_id:
+            continue
+        name = (element.get("name") or "").strip()
+        node = FlowNode(node_id, tag, kind, name, lane_of.get(node_id, default_lane))
+        if tag == "boundaryEvent":
+            boundaries[node_id], hosts[node_id] = node, element.get("attachedToRef", "")
+        else:
+            nodes[node_id] = node
+    for boundary_id, host_id in list(hosts.items()):
+        if host_id in nodes:
+            boundaries[boundary_id] = replace(boundaries[boundary_id], lane=nodes[host_id].lane)
+        else:
+            del hosts[boundary_id], boundaries[boundary_id]
+    return nodes, boundaries, hosts
 
 
 def _children(container: etree._Element) -> Iterator[etree._Element]:
@@ -321,35 +324,34 @@ def _topological(graph: FlowGraph, forward: dict[str, list[Flow]]) -> list[str]:
 def _placing_order(
     graph: FlowGraph, forward: dict[str, list[Flow]], to_go: dict[str, int]
 ) -> tuple[list[str], dict[str, Flow]]:
-    """Depth-first pre-order; of a node's own flows the one with the longest way to go comes first,
-    then the flows of its boundary events, right to left."""
+    """Depth-first pre-order, and the flow each node was first reached by."""
     order: list[str] = []
     parent: dict[str, Flow] = {}
-    seen: set[str] = set()
-
-    boundary_index = {boundary_id: index for index, boundary_id in enumerate(graph.hosts)}
-
-    def children(node: str) -> list[Flow]:
-        # The last boundary event sits furthest right, so its flows take the first row below: no crossings.
-        own = [f for f in forward[node] if f.source not in graph.hosts]
-        attached = [f for f in forward[node] if f.source in graph.hosts]
-        return sorted(own, key=lambda f: -to_go[f.target]) + sorted(
-            attached, key=lambda f: -boundary_index[f.source]
-        )
-
     for root in _roots(graph):
-        if root in seen:
+        if root in order:
             continue
-        seen.add(root)
-        stack = [(root, iter(children(root)))]
         order.append(root)
+        seen = set(order)
+        stack = [iter(_children_first_to_last(graph, forward, to_go, root))]
         while stack:
-            flow = next(stack[-1][1], None)
+            flow = next(stack[-1], None)
             if flow is None:
                 stack.pop()
             elif flow.target not in seen:
                 seen.add(flow.target)
                 order.append(flow.target)
                 parent[flow.target] = flow
-                stack.append((flow.target, iter(children(flow.target))))
+                stack.append(iter(_children_first_to_last(graph, forward, to_go, flow.target)))
     return order, parent
+
+
+def _children_first_to_last(
+    graph: FlowGraph, forward: dict[str, list[Flow]], to_go: dict[str, int], node: str
+) -> list[Flow]:
+    """A node's own flows, the one with the longest way to go first, then its boundary events' flows,
+    right to left: the last boundary event sits furthest right, so its flows take the first row below
+    and the flows down from the others do not cross them."""
+    own = [f for f in forward[node] if f.source not in graph.hosts]
+    attached = [f for f in forward[node] if f.source in graph.hosts]
+    position = {boundary_id: index for index, boundary_id in enumerate(graph.hosts)}
+    return sorted(own, key=lambda f: -to_go[f.target]) + sorted(attached, key=lambda f: -position[f.source])

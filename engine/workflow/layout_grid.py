@@ -1,6 +1,7 @@
 """Where each shape goes: rows within lanes, then pixels.
 
-Every node sits at the centre line of one column (its rank) and one row of its lane. Nodes claim rows in
+Every node sits at the centre line of one column (its rank) and one row of its lane; columns are 150 px
+apart, a little more where a flow's name would not fit between them. Nodes claim rows in
 the ranking's order: a node takes the row of the node it was reached from when that row is free from
 just after that node up to its own column, so the path between them can run straight; otherwise it takes
 the next free row below. What a node was reached from a boundary event wants the row under its host.
@@ -10,6 +11,7 @@ event), lanes are as tall as their rows, and the pool wraps the lanes.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,8 +31,7 @@ HALF_ROW = 40  # every row reaches at least this far above and below its centre 
 
 LINE_HEIGHT = 14
 CHAR_WIDTH = 5.5
-LABEL_WIDTH = 90
-BOUNDARY_LABEL_WIDTH = 50
+LABEL_WIDTH = 90  # bpmn-js wraps external labels at this width, whatever their bounds say
 LABEL_GAP = 7
 NOTE_WIDTH = 100
 NOTE_GAP = 20  # between a node and the annotation above it
@@ -71,6 +72,17 @@ class Box:
         return (
             self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
         )
+
+    def shared_area(self, other: Box) -> int:
+        """How much area the two boxes share."""
+        width = min(self.right, other.right) - max(self.x, other.x)
+        height = min(self.bottom, other.bottom) - max(self.y, other.y)
+        return max(width, 0) * max(height, 0)
+
+
+def best_spot(spots: list[Box], taken: list[Box]) -> Box:
+    """The first spot that overlaps nothing taken, else the one that overlaps least."""
+    return min(spots, key=lambda spot: sum(spot.shared_area(box) for box in taken))
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -121,9 +133,11 @@ class Placement:
     notes: dict[str, Box] = field(default_factory=dict)
     lane_spans: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # x, top, bottom
     pool: Box | None = None
+    widened: list[int] = field(default_factory=list)  # extra room before each column, added up
 
     def centre_x(self, column: int) -> int:
-        return self.first_centre + column * PITCH
+        extra = self.widened[min(column, len(self.widened) - 1)] if self.widened else 0
+        return self.first_centre + column * PITCH + extra
 
     def turn_after(self, column: int) -> int:
         """Where a flow leaving ``column`` turns up or down."""
@@ -138,11 +152,6 @@ class Placement:
         boxes = [*self.shapes.values(), *self.labels.values(), *self.notes.values()]
         last = max(self.column.values(), default=0)
         return max([self.centre_x(last) + BAND // 2, *(b.right for b in boxes)]) + RIGHT_PAD
-
-    def bottom(self) -> int:
-        if self.pool is not None:
-            return self.pool.bottom
-        return max((span[2] for span in self.lane_spans.values()), default=self.rows[-1].bottom)
 
     def lanes(self) -> dict[str, Box]:
         """Lane bounds, each reaching to the pool's right edge."""
@@ -190,22 +199,17 @@ def _wish(
 def place(graph: FlowGraph, ranking: Ranking, *, x: int, y: int, pool: bool) -> Placement:
     """Lay out ``graph`` with its pool (or, for a sub-process plane, its content) starting at x, y."""
     slots = assign_slots(graph, ranking)
-    leaves = graph.leaf_lanes()
-    row_count = {lane: 1 + max((r for ln, r in slots.values() if ln == lane), default=0) for lane in leaves}
-    first_row = {lane: sum(row_count[ln] for ln in leaves[: leaves.index(lane)]) for lane in leaves}
-    row_of = {node_id: first_row[lane] + row for node_id, (lane, row) in slots.items()}
+    lanes = _rows_by_lane(graph, slots)
+    row_of = {node_id: lanes[lane][0] + row for node_id, (lane, row) in slots.items()}
     column = dict(ranking.column)
     for boundary_id, host_id in graph.hosts.items():
         row_of[boundary_id], column[boundary_id] = row_of[host_id], column[host_id]
-    reach = _reach(graph, row_of, sum(row_count.values()))
-    header = (
-        (HEADER * (2 + max(lane.depth for lane in graph.lanes)) if graph.lanes else HEADER) if pool else 0
-    )
-    placement = Placement(x + header + LEFT_PAD + BAND // 2, [], row_of, column)
+    placement = Placement(x + _header_width(graph, pool) + LEFT_PAD + BAND // 2, [], row_of, column)
+    placement.widened = _widened(graph, ranking)
+    reach = _reach(graph, row_of, sum(count for _first, count in lanes.values()))
     top = y
-    for lane in leaves:
-        lane_rows = [reach[first_row[lane] + r] for r in range(row_count[lane])]
-        rows, bottom = _stack(top, lane_rows)
+    for lane, (first, count) in lanes.items():
+        rows, bottom = _stack(top, reach[first : first + count])
         placement.rows += rows
         placement.lane_spans[lane] = (x + HEADER * (1 + _depth(graph, lane)), top, bottom)
         top = bottom
@@ -215,6 +219,38 @@ def place(graph: FlowGraph, ranking: Ranking, *, x: int, y: int, pool: bool) -> 
     if pool:
         placement.pool = Box(x, y, placement.right() - x, top - y)
     return placement
+
+
+def _rows_by_lane(graph: FlowGraph, slots: dict[str, tuple[str, int]]) -> dict[str, tuple[int, int]]:
+    """Innermost lane -> (its first row counted from the top of the pool, how many rows it has)."""
+    lanes: dict[str, tuple[int, int]] = {}
+    first = 0
+    for lane in graph.leaf_lanes():
+        count = 1 + max((row for name, row in slots.values() if name == lane), default=0)
+        lanes[lane] = (first, count)
+        first += count
+    return lanes
+
+
+def _widened(graph: FlowGraph, ranking: Ranking) -> list[int]:
+    """Extra room before each column, so that a flow's name fits above it between adjacent columns."""
+    columns = max(ranking.column.values(), default=0) + 2
+    extra = [0] * columns
+    for flow in graph.flows:
+        if not flow.name or flow.source in graph.hosts:
+            continue
+        s_col, t_col = ranking.column[flow.source], ranking.column[flow.target]
+        if t_col == s_col + 1:
+            ends = (graph.nodes[flow.source].size[0] + graph.nodes[flow.target].size[0]) // 2
+            extra[t_col] = max(extra[t_col], text_size(flow.name)[0] + 8 + ends - PITCH)
+    return list(itertools.accumulate(extra))
+
+
+def _header_width(graph: FlowGraph, pool: bool) -> int:
+    """The title strips left of the content: the pool's, and one per level of lanes."""
+    if not pool:
+        return 0
+    return HEADER * (2 + max(lane.depth for lane in graph.lanes)) if graph.lanes else HEADER
 
 
 def _depth(graph: FlowGraph, lane_id: str) -> int:
@@ -242,7 +278,7 @@ def _below_node(graph: FlowGraph, node: FlowNode) -> int:
     """What hangs below a node's shape: its label, or its boundary events and theirs."""
     attached = [graph.boundaries[b] for b, host in graph.hosts.items() if host == node.id]
     if attached:
-        labels = [text_size(b.name, BOUNDARY_LABEL_WIDTH)[1] for b in attached if b.name]
+        labels = [text_size(b.name)[1] for b in attached if b.name]
         return BOUNDARY // 2 + (LABEL_GAP + max(labels) if labels else 0)
     if node.kind in ("event", "gateway") and node.name:
         return LABEL_GAP + text_size(node.name)[1]
@@ -274,14 +310,22 @@ def _place_shapes(graph: FlowGraph, placement: Placement) -> None:
     for boundary_id, host_id in graph.hosts.items():
         by_host[host_id].append(boundary_id)
     for host_id, attached in by_host.items():
-        for boundary_id, box in zip(
-            attached, boundary_boxes(placement.shapes[host_id], len(attached)), strict=True
-        ):
-            placement.shapes[boundary_id] = box
-            name = graph.boundaries[boundary_id].name
-            if name:
-                w, h = text_size(name, BOUNDARY_LABEL_WIDTH)
-                placement.labels[boundary_id] = Box(box.cx + 10, box.bottom + LABEL_GAP, w, h)
+        boxes = boundary_boxes(placement.shapes[host_id], len(attached))
+        placement.shapes.update(zip(attached, boxes, strict=True))
+    for boundary_id in graph.hosts:
+        if graph.boundaries[boundary_id].name:
+            _place_boundary_label(graph, placement, boundary_id)
+
+
+def _place_boundary_label(graph: FlowGraph, placement: Placement, boundary_id: str) -> None:
+    """Beside the line a boundary event's flow runs down: to its right, else to its left."""
+    box = placement.shapes[boundary_id]
+    w, h = text_size(graph.boundaries[boundary_id].name)
+    y = box.bottom + LABEL_GAP
+    spots = [Box(box.cx + 8, y, w, h), Box(box.cx - 8 - w, y, w, h)]
+    lines = [Box(placement.shapes[b].cx - 1, y, 2, h) for b in graph.hosts if b != boundary_id]
+    taken = [shape.grow(2) for shape in placement.shapes.values()] + [*placement.labels.values(), *lines]
+    placement.labels[boundary_id] = best_spot(spots, taken)
 
 
 def boundary_boxes(host: Box, count: int) -> list[Box]:

@@ -1,8 +1,9 @@
 """The way each sequence flow is drawn: orthogonal waypoints and where its name goes.
 
 A flow leaves the right side of its source and enters the left side of its target; a boundary event's
-flow leaves downwards. Between two rows a flow turns in the gap beside a column, where no shape ever sits:
-just after its source when it opens a branch, just before its target when it closes one. When a straight
+flow leaves downwards. Between two rows a flow turns in the gap beside a column, where no shape sits (the
+turn moves out when a boundary event juts into the gap): just after its source when it opens a branch,
+just before its target when it closes one, and a little aside when another node's flow already turns there. When a straight
 run would cross a shape, the flow takes the corridor under a row instead (corridors are kept clear of
 shapes and labels), and loops (back edges) always do: out to the right, down, back along the corridor,
 and up into the bottom of their target (or its left side, when boundary events sit on the bottom).
@@ -15,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from engine.workflow.layout_graph import Flow, FlowGraph, Ranking
-from engine.workflow.layout_grid import BOUNDARY, Box, Placement, text_size
+from engine.workflow.layout_grid import BOUNDARY, ROW_GAP, Box, Placement, best_spot, text_size
 
 Point = tuple[int, int]
 MARGIN = 4  # how close a flow may pass a shape that is not its own
@@ -58,6 +59,8 @@ def note_links(graph: FlowGraph, placement: Placement, routes: dict[str, Route])
 
 
 class _Router:
+    """Routes flows one at a time, remembering the corridors and turns the earlier ones took."""
+
     def __init__(self, graph: FlowGraph, ranking: Ranking, placement: Placement) -> None:
         self.graph = graph
         self.ranking = ranking
@@ -86,21 +89,16 @@ class _Router:
         target = self.place.shapes[flow.target]
         s_col, t_col = self.place.column[flow.source], self.place.column[flow.target]
         end = (target.x, target.cy)
+        in_x = self._entry_x(flow.target)
         if flow.source in self.graph.hosts:
             start = (source.cx, source.bottom)
-            below = self._corridor(flow.source, start[0], self.place.turn_before(t_col))
-            around = [
-                start,
-                (start[0], below),
-                (self.place.turn_before(t_col), below),
-                self._into(t_col, end),
-                end,
-            ]
+            below = self._corridor(flow.source, start[0], in_x)
+            around = [start, (start[0], below), (in_x, below), (in_x, end[1]), end]
             if t_col > s_col and end[1] > start[1]:
                 return [[start, (start[0], end[1]), end], around]
             return [*self._loop_ends(flow, start, below), around]
         start = (source.right, source.cy)
-        out_x, in_x = self.place.turn_after(s_col), self.place.turn_before(t_col)
+        out_x = self._exit_x(flow.source)
         if t_col <= s_col:
             below = self._corridor(flow.source, out_x, in_x)
             return self._loop_ends(flow, start, below, [(out_x, start[1]), (out_x, below)])
@@ -113,18 +111,26 @@ class _Router:
         ]
         return [[start, end], *turns, *detours] if start[1] == end[1] else [*turns, *detours]
 
-    def _into(self, column: int, end: Point) -> Point:
-        return (self.place.turn_before(column), end[1])
+    def _exit_x(self, node_id: str) -> int:
+        """Where flows leaving a node turn: in the gap after its column, clear of boundary events."""
+        column = self.place.column[node_id]
+        edges = [self.place.shapes[b].right for b in self.graph.hosts if self.place.column[b] == column]
+        return max([self.place.turn_after(column), *(right + MARGIN + 1 for right in edges)])
+
+    def _entry_x(self, node_id: str) -> int:
+        """Where flows entering a node turn: in the gap before its column, clear of boundary events."""
+        column = self.place.column[node_id]
+        edges = [self.place.shapes[b].x for b in self.graph.hosts if self.place.column[b] == column]
+        return min([self.place.turn_before(column), *(left - MARGIN - 1 for left in edges)])
 
     def _loop_ends(
         self, flow: Flow, start: Point, below: int, out: list[Point] | None = None
     ) -> list[list[Point]]:
         """A loop back along corridor ``below``: into the target's bottom if free, else its left side."""
         target = self.place.shapes[flow.target]
-        t_col = self.place.column[flow.target]
+        in_x = self._entry_x(flow.target)
         lead = [start, *(out or [(start[0], below)])]
-        side = [*lead, (self.place.turn_before(t_col), below), self._into(t_col, (target.x, target.cy))]
-        side.append((target.x, target.cy))
+        side = [*lead, (in_x, below), (in_x, target.cy), (target.x, target.cy)]
         node = self.graph.nodes[flow.target]
         entry = self._bottom_entry(flow.target)
         if node.kind in ("task", "activity") and entry is not None:
@@ -167,8 +173,7 @@ class _Router:
         Flows out of one node (a gateway's branches) may share their turn, and so may flows into one
         node; flows of different nodes never do, or they would read as one line.
         """
-        source_x = self.place.turn_after(self.place.column[flow.source])
-        target_x = self.place.turn_before(self.place.column[flow.target])
+        source_x, target_x = self._exit_x(flow.source), self._entry_x(flow.target)
         points = list(points)
         for index in range(len(points) - 1):
             (x1, y1), (x2, y2) = points[index], points[index + 1]
@@ -199,15 +204,22 @@ class _Router:
         segments = list(itertools.pairwise(points))
         spots: list[Box] = []
         for index, ((x1, y1), (x2, y2)) in enumerate(segments):
-            if y1 == y2 and abs(x2 - x1) >= width + 8 and (index > 0 or len(segments) == 1):
-                spots.append(Box(x1 + 4 if x2 > x1 else x1 - 4 - width, y1 - height - 3, width, height))
+            if y1 == y2 and (index > 0 or len(segments) == 1):
+                fits = abs(x2 - x1) >= width + 8
+                x = (x1 + 4 if x2 > x1 else x1 - 4 - width) if fits else (x1 + x2 - width) // 2
+                spots.append(Box(x, y1 - height - 3, width, height))
             elif x1 == x2:
-                middle = (y1 + y2) // 2 - height // 2
-                spots += [Box(x1 + 5, middle, width, height), Box(x1 - 5 - width, middle, width, height)]
+                gaps = [
+                    row.bottom + ROW_GAP // 2
+                    for row in self.place.rows
+                    if min(y1, y2) < row.bottom < max(y1, y2)
+                ]
+                for y in [(y1 + y2) // 2, *sorted(gaps, key=lambda gap: abs(gap - y1))]:
+                    top = y - height // 2
+                    spots += [Box(x1 + 5, top, width, height), Box(x1 - 5 - width, top, width, height)]
         (x1, y1), (x2, _y2) = segments[-1]
         spots.append(Box(min(x1, x2) + 4, y1 + 3, width, height))
-        taken = [box.grow(2) for box in self.place.shapes.values()] + self.labels
-        return next((spot for spot in spots if not any(spot.overlaps(b) for b in taken)), spots[0])
+        return best_spot(spots, [box.grow(2) for box in self.place.shapes.values()] + self.labels)
 
 
 def _clear(points: list[Point], blocked: list[Box]) -> bool:
