@@ -299,3 +299,21 @@ def _parse_date(value: Any, where: str) -> date:
         return date.fromisoformat(value)
     except ValueError as error:
         raise CalendarError(f"{where}: {value!r} is not a real date ({error})")
+
+
+def add_working_days(day: date, n: int, bank_holidays: BankHolidays | None = None) -> date:
+    """The date ``n`` working days (Monday to Friday, not a bank holiday) after ``day``.
+
+    Used where the law counts working days rather than school days, e.g. the deemed receipt of a
+    posted notice. ``day`` itself is not counted; ``n`` may be negative.
+    """
+    holidays = bank_holidays or england_bank_holidays()
+    step = 1 if n >= 0 else -1
+    remaining, current = abs(n), day
+    while remaining:
+        current += timedelta(days=step)
+        if not holidays.covers(current.year):
+            raise CalendarError(f"Bank holidays are only known for {holidays.years.start}-{holidays.years.stop - 1}")
+        if current.weekday() < 5 and current not in holidays.dates:
+            remaining -= 1
+    return current

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..calendar import CalendarError, SchoolCalendar
+from ..calendar import add_working_days as _add_working_days
 from ..models.calendar import LA_CALENDAR, CalendarRecord
 
 
@@ -81,7 +82,11 @@ class CalendarCache:
         def next_school_day(day: Any, establishment: str | None = None) -> date:
             return self.get(establishment).next_school_day(_as_date(day))
 
+        def add_working_days(day: Any, n: int) -> date:
+            return _add_working_days(_as_date(day), int(n))
+
         return {
+            "add_working_days": add_working_days,
             "add_school_days": add_school_days,
             "school_days_between": school_days_between,
             "is_school_day": is_school_day,

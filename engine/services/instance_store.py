@@ -256,7 +256,7 @@ def _sync_tasks(connection: Connection, row: InstanceRecord, workflow: BpmnWorkf
     added = [t for guid, t in new.items() if guid not in old]
     if added:
         connection.execute(_INSERT_TASK, [{
-            "id": t.guid, "instance_id": row.id, "process_id": t.process_id, "business_key": row.business_key,
+            "id": t.guid, "instance_id": row.id, "process_id": row.process_id, "business_key": row.business_key,
             "task_spec_id": t.task_spec_id, "name": t.name, "lane": t.lane, "assignee": None,
             "form_ref": t.form_ref, "ui_form_ref": t.ui_form_ref, "due_at": t.due_at,
             "state": TaskState.READY, "created_at": now, "completed_at": None, "completed_by": None,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..errors import InvalidInput, MessageNotDelivered
 from ..models.workflow import InstanceState, MessageRecord, MessageWait, ProcessInstance, ProcessVersion
+from ..workflow.projections import EVENT_SUBPROCESS_PREFIX, event_subprocess_start
 from ..workflow.runner import deliver, find_task
 from . import instance_store as store
 from .instances import advance_and_save, start_in_session
@@ -150,11 +151,14 @@ def _deliver(
 ) -> bool:
     instance = store.load(ctx, session, wait.instance_id, lock=True)
     opened = store.open_instance(ctx, session, instance)
-    task = find_task(opened.workflow, wait.task_guid)
-    if task is None:
+    if wait.task_guid.startswith(EVENT_SUBPROCESS_PREFIX):
+        task, definition = None, event_subprocess_start(opened.workflow, wait.task_guid, wait.message_name)
+    else:
+        task = find_task(opened.workflow, wait.task_guid)
+        definition = _message_definition(task.task_spec.event_definition, wait.message_name) if task else None
+    if definition is None:
         return False
-    definition = _message_definition(task.task_spec.event_definition, wait.message_name)
-    deliver(opened.workflow, definition, payload or {})
+    deliver(opened.workflow, task, definition, payload or {})
     store.record(session, "message_received", instance_id=instance.id, actor=actor,
                  data={"message": wait.message_name, "message_id": message_id, "payload": payload})
     advance_and_save(ctx, session, opened)

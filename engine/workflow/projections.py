@@ -6,6 +6,7 @@ same transaction as the serialised state, so readers never need to open a workfl
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,12 @@ from SpiffWorkflow.util.task import TaskState
 from ..models.workflow import InstanceState
 from .deadlines import deadline_instant
 from .timers import ENGINE_TIMER_CLASSES, timer_due_at
+
+log = logging.getLogger(__name__)
+
+
+def spec_id(task: Any) -> str:
+    return f"{task.workflow.spec.name}/{task.task_spec.bpmn_id}"
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,44 @@ def _waiting_events(workflow: BpmnWorkflow) -> tuple[list[WaitingTimer], list[Wa
                     str(task.id), task.task_spec.bpmn_id, message.name, _correlation(task, message)
                 )
             )
-    return timers, messages
+    return timers, messages + _event_subprocess_waits(workflow)
+
+
+EVENT_SUBPROCESS_PREFIX = "event-subprocess:"
+
+
+def _event_subprocess_waits(workflow: BpmnWorkflow) -> list[WaitingMessage]:
+    """Message start events of the process's event subprocesses: a running instance always listens.
+
+    They have no waiting task in SpiffWorkflow (the workflow starts the subprocess when it catches the
+    message), so their wait is named ``event-subprocess:<subprocess>:<start event>``.
+    """
+    if workflow.is_completed():
+        return []
+    waits = []
+    data = dict(workflow.last_task.data) if workflow.last_task is not None else dict(workflow.data)
+    for name in getattr(workflow.spec.start, "trigger_specs", []):
+        spec = workflow.subprocess_specs.get(name)
+        for start in getattr(spec, "bpmn_start_events", []):
+            for message in _message_definitions(start.event_definition):
+                environment = workflow.script_engine.environment
+                values = {p.name: environment.evaluate(p.retrieval_expression, dict(data))
+                          for p in getattr(message, "process_correlations", [])}
+                waits.append(WaitingMessage(f"{EVENT_SUBPROCESS_PREFIX}{name}:{start.bpmn_id}", start.bpmn_id,
+                                            message.name, values))
+    return waits
+
+
+def event_subprocess_start(workflow: BpmnWorkflow, wait_guid: str, message_name: str) -> Any | None:
+    """The message definition of the event-subprocess start named by ``wait_guid``."""
+    name, _, start_id = wait_guid.removeprefix(EVENT_SUBPROCESS_PREFIX).partition(":")
+    spec = workflow.subprocess_specs.get(name)
+    for start in getattr(spec, "bpmn_start_events", []):
+        if start.bpmn_id == start_id:
+            for message in _message_definitions(start.event_definition):
+                if message.name == message_name:
+                    return message
+    return None
 
 
 def _is_timer(definition: Any) -> bool:
@@ -133,7 +177,7 @@ def _correlation(task: Any, message: MessageEventDefinition) -> dict[str, Any]:
 def _ready_task(task: Any, task_meta: dict[str, Any], timers: list[WaitingTimer]) -> ReadyTask:
     spec = task.task_spec
     process_id = task.workflow.spec.name
-    meta = task_meta.get(process_id, {}).get(spec.bpmn_id, {})
+    meta = task_meta.get(process_id, {}).get(spec.bpmn_id) or _meta_anywhere(task_meta, spec.bpmn_id)
     return ReadyTask(
         guid=str(task.id),
         task_spec_id=spec.bpmn_id,
@@ -147,13 +191,23 @@ def _ready_task(task: Any, task_meta: dict[str, Any], timers: list[WaitingTimer]
     )
 
 
+def _meta_anywhere(task_meta: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """Tasks inside an embedded subprocess run in a workflow named after the subprocess, but their
+    details are recorded under the process that contains them (element ids are unique per file)."""
+    return next((tasks[task_id] for tasks in task_meta.values() if task_id in tasks), {})
+
+
 def _due_at(task: Any, meta: dict[str, Any], timers: list[WaitingTimer]) -> datetime | None:
     """A due date from the BPMN: a ``dueDate`` expression, else the earliest boundary timer."""
     expression = meta.get("due_expression")
     if expression:
         stored = task._get_internal_data("educase_due_at")
         if stored is None:
-            stored = deadline_instant(task.workflow.script_engine.evaluate(task, expression)).isoformat()
+            try:
+                stored = deadline_instant(task.workflow.script_engine.evaluate(task, expression)).isoformat()
+            except Exception:  # a broken due date must not stop the case; the task shows no due date
+                log.warning("due date %r of task %s could not be worked out", expression, spec_id(task), exc_info=True)
+                return None
             task._set_internal_data(educase_due_at=stored)
         return datetime.fromisoformat(stored)
     boundary_ids = set(meta.get("boundary_timer_ids") or ())

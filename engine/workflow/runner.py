@@ -86,10 +86,19 @@ def run_user_task(workflow: BpmnWorkflow, guid: str, data: dict[str, Any]) -> An
     return task
 
 
-def deliver(workflow: BpmnWorkflow, event_definition: Any, payload: Any) -> None:
-    """Hand a message to a workflow we already know is waiting for it."""
+def deliver(workflow: BpmnWorkflow, task: Any | None, event_definition: Any, payload: Any) -> None:
+    """Hand a message to the one waiting task it was matched to.
+
+    Delivering through the workflow's event manager would reach *every* wait for a message of that
+    name in the instance (two penalty notices would both be paid). ``task`` None means the message
+    starts an event subprocess of ``workflow``, which only the workflow can do.
+    """
     event = BpmnEvent(event_definition, payload=payload, correlations=copy.deepcopy(workflow.correlations))
-    workflow.send_event(event)
+    if task is None:
+        workflow.send_event(event)
+        return
+    task.task_spec.catch(task, event)
+    task.task_spec._update(task)
 
 
 def retry_task(workflow: BpmnWorkflow, guid: str, data_changes: dict[str, Any]) -> None:

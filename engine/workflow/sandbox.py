@@ -258,7 +258,18 @@ _BUILTINS: dict[str, Any] = {
     "enumerate": enumerate, "zip": zip, "map": map, "filter": filter, "list": list, "dict": dict,
     "set": set, "frozenset": frozenset, "tuple": tuple, "range": _range,
     "pow": lambda base, exp, mod=None: _GUARDS["_pow_"](base, exp) if mod is None else pow(base, exp, mod),
+    # C code inside date.strftime / datetime.strptime imports these through the frame's builtins.
+    # Scripts themselves can never name __import__ (RestrictedPython refuses names starting with "_").
+    "__import__": lambda name, *args, **kwargs: _internal_import(name),
 }
+
+
+def _internal_import(name: str) -> Any:
+    if name not in {"time", "_strptime"}:
+        raise SandboxViolation(f"import {name} is not allowed in scripts")
+    import importlib
+
+    return importlib.import_module(name)
 
 
 # --- helpers scripts can call ---------------------------------------------------------------------
@@ -288,7 +299,16 @@ STANDARD_HELPERS: Mapping[str, Any] = {
     "date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone, "UTC": UTC,
     "now": clock.now, "today": today, "parse_date": parse_date,
     "floor": math.floor, "ceil": math.ceil,
+    "format_date": lambda value, pattern=None: format_date(value, pattern),
 }
+
+
+def format_date(value: str | date, pattern: str | None = None) -> str:
+    """A date as letters write it: "2 March 2026" (or with a strftime ``pattern``)."""
+    day = parse_date(value) if isinstance(value, str) else value
+    if day is None:
+        return ""
+    return day.strftime(pattern) if pattern else f"{day.day} {day:%B %Y}"
 
 
 # --- running --------------------------------------------------------------------------------------
