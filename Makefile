@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= instance/demo
 
-.PHONY: install test demo bench lint clean
+.PHONY: install test demo bench lint clean assets
 
 install: $(VENV)/.installed
 
@@ -33,3 +33,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info
+
+## make assets: refresh webapp/static/vendor from the pinned npm packages (needs Node; not needed to install)
+assets:
+	npm ci --ignore-scripts --no-audit --no-fund
+	$(BIN)/python scripts/vendor_assets.py

@@ -313,7 +313,9 @@ def add_working_days(day: date, n: int, bank_holidays: BankHolidays | None = Non
     while remaining:
         current += timedelta(days=step)
         if not holidays.covers(current.year):
-            raise CalendarError(f"Bank holidays are only known for {holidays.years.start}-{holidays.years.stop - 1}")
+            raise CalendarError(
+                f"Bank holidays are only known for {holidays.years.start}-{holidays.years.stop - 1}"
+            )
         if current.weekday() < 5 and current not in holidays.dates:
             remaining -= 1
     return current

@@ -28,7 +28,9 @@ TERM_DATES = Path(__file__).parent / "data" / "term-dates-example-2025-26.json"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
     args = parser.parse_args()
     settings = load_settings()
@@ -55,8 +57,13 @@ def _cases() -> list[dict[str, Any]]:
 
 
 def _start_case(ctx: Context, case: dict[str, Any]) -> int:
-    view = instances.start_instance(ctx, case["process"], data=case.get("data", {}), business_key=case.get("key"),
-                                    actor=case.get("by", "demo"))
+    view = instances.start_instance(
+        ctx,
+        case["process"],
+        data=case.get("data", {}),
+        business_key=case.get("key"),
+        actor=case.get("by", "demo"),
+    )
     for step in case.get("complete", []):
         open_tasks = tasks.list_tasks(ctx, tasks.TaskQuery(instance_id=view.id))
         task = next((t for t in open_tasks if t["task_id"] == step["task"]), None)

@@ -16,7 +16,11 @@ failed and why::
       - expect_no_task: {task: <task id>}
       - expect_timer: {task: <timer event id>, due: "2026-03-24T00:00:00Z"}
       - expect_data: {path: penalty.amount, equals: 160}
+      - expect_data: {path: plan.review_date, equals: 2026-04-20, task: review_plan}   # that task's data
       - expect_state: complete                   # or waiting / user_input_required / error
+      - start_process: {process: panel_meeting, name: meeting, key: "IYFAP-2026-03", data: {...}}
+      - complete: {task: record_decisions, instance: meeting, data: {...}}     # steps act on "main"
+      - expect_state: {state: complete, instance: meeting}                     # unless they name one
 
 Times without an offset are UTC. The clock stays where the last step put it; ``at`` on a step moves
 it forward first (and fires timers due on the way, as a running scheduler would).
@@ -44,6 +48,7 @@ from .models.calendar import LA_CALENDAR, CalendarRecord
 from .models.workflow import HumanTask, TaskState, Timer
 from .services import instance_store, instances, messages, processes, tasks, timers
 from .workflow.deadlines import due_date
+from .workflow.runner import find_task
 
 DEFAULT_CALENDAR = Path(__file__).parent / "data" / "term-dates-example-2025-26.json"
 
@@ -71,15 +76,23 @@ def load_scenario(path: Path) -> dict[str, Any]:
     return data
 
 
-def run_scenario(path: Path, *, process_library: Path | None = None, form_library: Path | None = None,
-                 echo: Callable[[str], None] | None = None) -> ScenarioResult:
+def run_scenario(
+    path: Path,
+    *,
+    process_library: Path | None = None,
+    form_library: Path | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> ScenarioResult:
     """Run one scenario file on a fresh in-memory database. Raises ScenarioFailed on the first miss."""
     scenario = load_scenario(path)
     result = ScenarioResult(str(path), scenario["process"])
     ctx = _fresh_context(process_library, form_library)
     try:
         runner = _Runner(ctx, scenario, result, echo or (lambda _line: None))
-        runner.start()
+        try:
+            runner.start()
+        except EduCaseError as error:
+            raise ScenarioFailed(f"the instance could not start: {error.message}") from None
         for number, step in enumerate(scenario["steps"] or [], start=1):
             runner.step(number, step)
             result.steps_run = number
@@ -91,18 +104,23 @@ def run_scenario(path: Path, *, process_library: Path | None = None, form_librar
 def _fresh_context(process_library: Path | None, form_library: Path | None) -> Context:
     db = Database("sqlite://")
     db.create_all()
-    settings = load_settings(database_url="sqlite://", process_library_path=process_library,
-                             form_library_path=form_library, live_workflow_cache_size=0)
+    settings = load_settings(
+        database_url="sqlite://",
+        process_library_path=process_library,
+        form_library_path=form_library,
+        live_workflow_cache_size=0,
+    )
     ctx = create_context(settings, database=db)
     processes.deploy_sources(ctx, processes.read_sources([ctx.process_library_path]), actor="scenario")
     return ctx
 
 
 class _Runner:
-    def __init__(self, ctx: Context, scenario: dict[str, Any], result: ScenarioResult,
-                 echo: Callable[[str], None]) -> None:
+    def __init__(
+        self, ctx: Context, scenario: dict[str, Any], result: ScenarioResult, echo: Callable[[str], None]
+    ) -> None:
         self.ctx, self.scenario, self.result, self.echo = ctx, scenario, result, echo
-        self.instance_id = 0
+        self.instances: dict[str, int] = {}
         self.now = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
     # --- set-up -------------------------------------------------------------------------------------
@@ -110,27 +128,53 @@ class _Runner:
         self._load_calendar(self.scenario.get("calendar"))
         start = self.scenario.get("start") or {}
         self.now = _instant(start.get("at", self.now))
+        self._start("main", self.scenario["process"], start)
+
+    def _start(self, name: str, process: str, start: dict[str, Any]) -> None:
         with clock.frozen_at(self.now):
-            view = instances.start_instance(self.ctx, self.scenario["process"], data=start.get("data") or {},
-                                            business_key=start.get("key"), actor=start.get("as", "scenario"))
-        self.instance_id = view.id
-        self._say(f"started {self.scenario['process']} as instance {view.id} at {self.now:%Y-%m-%d %H:%M}: {view.state}")
+            view = instances.start_instance(
+                self.ctx,
+                process,
+                data=start.get("data") or {},
+                business_key=start.get("key"),
+                actor=start.get("as", "scenario"),
+            )
+        self.instances[name] = view.id
+        self._say(
+            f"started {process} as instance {view.id} ({name}) at {self.now:%Y-%m-%d %H:%M}: {view.state}"
+        )
+
+    def _iid(self, args: Any) -> int:
+        name = args.get("instance", "main") if isinstance(args, dict) else "main"
+        if name not in self.instances:
+            raise ScenarioFailed(f"no instance named '{name}' (started: {', '.join(self.instances)})")
+        return self.instances[name]
 
     def _load_calendar(self, calendar: dict[str, Any] | None) -> None:
         from .calendar import SchoolCalendar
 
-        data = SchoolCalendar.from_dict(calendar).to_dict() if calendar else (
-            SchoolCalendar.from_json_file(DEFAULT_CALENDAR).to_dict())
+        data = (
+            SchoolCalendar.from_dict(calendar).to_dict()
+            if calendar
+            else (SchoolCalendar.from_json_file(DEFAULT_CALENDAR).to_dict())
+        )
         with self.ctx.db.transaction() as session:
-            session.add(CalendarRecord(scope=LA_CALENDAR, terms=data["terms"], closures=data["closures"],
-                                       loaded_at=clock.now(), source="scenario"))
+            session.add(
+                CalendarRecord(
+                    scope=LA_CALENDAR,
+                    terms=data["terms"],
+                    closures=data["closures"],
+                    loaded_at=clock.now(),
+                    source="scenario",
+                )
+            )
         self.ctx.calendars.invalidate()
 
     # --- steps --------------------------------------------------------------------------------------
     def step(self, number: int, step: Any) -> None:
         if not isinstance(step, dict) or len(step) != 1:
             raise ScenarioFailed(f"step {number}: each step is one action, e.g. '- complete: {{...}}'")
-        (kind, args), = step.items()
+        ((kind, args),) = step.items()
         handler = getattr(self, f"_do_{kind}", None)
         if handler is None:
             raise ScenarioFailed(f"step {number}: unknown step '{kind}'")
@@ -146,20 +190,31 @@ class _Runner:
             return
         moment = _instant(at)
         if moment < self.now:
-            raise ScenarioFailed(f"time goes backwards: {moment.isoformat()} is before {self.now.isoformat()}")
+            raise ScenarioFailed(
+                f"time goes backwards: {moment.isoformat()} is before {self.now.isoformat()}"
+            )
         self.now = moment
         fired = timers.run_due_timers(self.ctx, now=moment)
         for entry in fired.fired:
             self._say(f"  timer {entry['timer']} fired (due {entry['due_at']})")
 
+    def _do_start_process(self, args: dict[str, Any]) -> None:
+        self._move_clock(args.get("at"))
+        self._start(str(args.get("name") or args["process"]), args["process"], args)
+
     def _do_complete(self, args: dict[str, Any]) -> None:
         self._move_clock(args.get("at"))
-        task = self._ready_task(args["task"])
+        task = self._ready_task(args["task"], self._iid(args))
         expected_error = args.get("expect_error")
         with clock.frozen_at(self.now):
             try:
-                outcome = tasks.complete_task(self.ctx, task["id"], args.get("data") or {},
-                                              actor=args.get("as", "scenario"), override_assignee=True)
+                outcome = tasks.complete_task(
+                    self.ctx,
+                    task["id"],
+                    args.get("data") or {},
+                    actor=args.get("as", "scenario"),
+                    override_assignee=True,
+                )
             except EduCaseError as error:
                 if expected_error and expected_error.lower() in error.message.lower():
                     self._say(f"completing {args['task']} was refused as expected: {error.message}")
@@ -176,12 +231,17 @@ class _Runner:
     def _do_message(self, args: dict[str, Any]) -> None:
         self._move_clock(args.get("at"))
         with clock.frozen_at(self.now):
-            sent = messages.send_message(self.ctx, args["name"], correlation=args.get("correlation") or {},
-                                         payload=args.get("payload"), actor=args.get("as", "scenario"))
+            sent = messages.send_message(
+                self.ctx,
+                args["name"],
+                correlation=args.get("correlation") or {},
+                payload=args.get("payload"),
+                actor=args.get("as", "scenario"),
+            )
         self._say(f"message {args['name']} delivered to {sent.delivered_to or sent.started}")
 
     def _do_expect_task(self, args: dict[str, Any]) -> None:
-        task = self._ready_task(args["task"])
+        task = self._ready_task(args["task"], self._iid(args))
         if "due" in args:
             actual = due_date(_parse_dt(task["due_at"])) if task["due_at"] else None
             if str(actual) != str(_date(args["due"])):
@@ -191,69 +251,103 @@ class _Runner:
         self._say(f"task {args['task']} is open" + (f", due {args['due']}" if "due" in args else ""))
 
     def _do_expect_no_task(self, args: dict[str, Any]) -> None:
-        open_ids = self._open_task_ids()
+        open_ids = self._open_task_ids(self._iid(args))
         if args["task"] in open_ids:
             raise ScenarioFailed(f"'{args['task']}' is open but should not be")
         self._say(f"task {args['task']} is not open")
 
     def _do_expect_timer(self, args: dict[str, Any]) -> None:
         with self.ctx.db.transaction() as session:
-            rows = session.scalars(select(Timer).where(Timer.instance_id == self.instance_id,
-                                                       Timer.task_spec_id == args["task"], Timer.state == "waiting"))
+            rows = session.scalars(
+                select(Timer).where(
+                    Timer.instance_id == self._iid(args),
+                    Timer.task_spec_id == args["task"],
+                    Timer.state == "waiting",
+                )
+            )
             dues = [r.due_at for r in rows]
         if not dues:
             raise ScenarioFailed(f"no timer '{args['task']}' is waiting")
         if "due" in args and _instant(args["due"]) not in dues:
-            raise ScenarioFailed(f"timer '{args['task']}' is due {[d.isoformat() for d in dues]}, expected {args['due']}")
+            raise ScenarioFailed(
+                f"timer '{args['task']}' is due {[d.isoformat() for d in dues]}, expected {args['due']}"
+            )
         self._say(f"timer {args['task']} waits until {dues[0].isoformat()}")
 
     def _do_expect_data(self, args: dict[str, Any]) -> None:
-        value = _lookup(self._instance_data(), str(args["path"]))
+        value = self._value(self._iid(args), args.get("task"), str(args["path"]))
         if "equals" in args and value != args["equals"] and str(value) != str(args["equals"]):
             raise ScenarioFailed(f"{args['path']} is {value!r}, expected {args['equals']!r}")
         self._say(f"{args['path']} = {value!r}")
 
     def _do_expect_state(self, args: Any) -> None:
-        view = instances.show_instance(self.ctx, self.instance_id)
-        if view.state != args:
+        expected = args.get("state") if isinstance(args, dict) else args
+        view = instances.show_instance(self.ctx, self._iid(args))
+        if view.state != expected:
             reason = f" ({view.error.get('message')})" if view.error else ""
-            raise ScenarioFailed(f"the instance is {view.state}{reason}, expected {args}")
+            raise ScenarioFailed(f"the instance is {view.state}{reason}, expected {expected}")
         self._say(f"instance is {view.state}")
 
     # --- reading ------------------------------------------------------------------------------------
-    def _open_task_ids(self) -> list[str]:
-        rows = tasks.list_tasks(self.ctx, tasks.TaskQuery(instance_id=self.instance_id, limit=1000))
+    def _open_task_ids(self, instance_id: int) -> list[str]:
+        rows = tasks.list_tasks(self.ctx, tasks.TaskQuery(instance_id=instance_id, limit=1000))
         return [t["task_id"] for t in rows]
 
-    def _ready_task(self, task_id: str) -> dict[str, Any]:
-        rows = tasks.list_tasks(self.ctx, tasks.TaskQuery(instance_id=self.instance_id, limit=1000))
+    def _ready_task(self, task_id: str, instance_id: int) -> dict[str, Any]:
+        rows = tasks.list_tasks(self.ctx, tasks.TaskQuery(instance_id=instance_id, limit=1000))
         for row in rows:
             if row["task_id"] == task_id:
                 return row
-        view = instances.show_instance(self.ctx, self.instance_id)
+        view = instances.show_instance(self.ctx, instance_id)
         state = f"{view.state}: {view.error['message']}" if view.error else view.state
-        raise ScenarioFailed(f"'{task_id}' is not open (open tasks: {[r['task_id'] for r in rows] or 'none'}; "
-                             f"instance {state})")
+        raise ScenarioFailed(
+            f"'{task_id}' is not open (open tasks: {[r['task_id'] for r in rows] or 'none'}; "
+            f"instance {state})"
+        )
 
-    def _instance_data(self) -> dict[str, Any]:
-        """The data a caseworker would see now: the open task's, else the last task's that ran."""
+    def _value(self, instance_id: int, task_id: str | None, path: str) -> Any:
+        """The value at ``path`` as a caseworker would see it now: in the named open task, else in the
+        open tasks (they must agree), else in the data of the task that ran last."""
+        sources = self._instance_data(instance_id, task_id)
+        found = {name: _lookup(data, path) for name, data in sources.items() if _has(data, path)}
+        if not found:
+            raise ScenarioFailed(
+                f"{path}: there is no such value in the instance data ({', '.join(sources)})"
+            )
+        values = list(found.values())
+        if any(v != values[0] for v in values):
+            raise ScenarioFailed(f"{path} differs between the open tasks {found}: say which with 'task:'")
+        return values[0]
+
+    def _instance_data(self, instance_id: int, task_id: str | None) -> dict[str, dict[str, Any]]:
         with self.ctx.db.transaction() as session:
-            row = instance_store.load(self.ctx, session, self.instance_id)
+            row = instance_store.load(self.ctx, session, instance_id)
             workflow = instance_store.open_instance(self.ctx, session, row).workflow
-            ready = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == self.instance_id,
-                                                              HumanTask.state == TaskState.READY).limit(1))
-        if ready is not None:
-            from .workflow.runner import find_task
-
-            task = find_task(workflow, ready)
-            if task is not None:
-                return dict(task.data)
+            query = select(HumanTask.id, HumanTask.task_spec_id).where(
+                HumanTask.instance_id == instance_id, HumanTask.state == TaskState.READY
+            )
+            if task_id:
+                query = query.where(HumanTask.task_spec_id == task_id)
+            ready = list(session.execute(query))
+        if task_id and not ready:
+            raise ScenarioFailed(f"'{task_id}' is not open, so its data cannot be read")
+        tasks_data = {spec: dict(task.data) for guid, spec in ready if (task := find_task(workflow, guid))}
+        if tasks_data:
+            return tasks_data
         last = workflow.last_task
-        return dict(last.data) if last is not None else dict(workflow.data)
+        return {"last task": dict(last.data) if last is not None else dict(workflow.data)}
 
     def _say(self, line: str) -> None:
         self.result.log.append(line)
         self.echo(line)
+
+
+def _has(data: Any, path: str) -> bool:
+    try:
+        _lookup(data, path)
+    except ScenarioFailed:
+        return False
+    return True
 
 
 def _lookup(data: Any, path: str) -> Any:

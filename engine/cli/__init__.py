@@ -5,10 +5,23 @@ from __future__ import annotations
 import click
 
 from .admin_commands import calendar, db, scheduler
+from .attendance_commands import attendance, demo_data
 from .scenario_commands import scenario
 from .workflow_commands import instance, message, process, task, timers_group
 
-COMMANDS: list[click.Command] = [db, process, instance, task, timers_group, message, calendar, scheduler, scenario]
+COMMANDS: list[click.Command] = [
+    db,
+    process,
+    instance,
+    task,
+    timers_group,
+    message,
+    calendar,
+    scheduler,
+    scenario,
+    attendance,
+    demo_data,
+]
 
 
 def register(group: click.Group) -> None:

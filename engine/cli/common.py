@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import EduCaseError
+from ..errors import EduCaseError, InvalidInput
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,11 +47,11 @@ def parse_json(value: str | None, what: str) -> Any:
         try:
             value = sys.stdin.read() if value == "@-" else Path(value[1:]).read_text(encoding="utf-8")
         except OSError as error:
-            raise click.UsageError(f"{what}: cannot read {value[1:]}: {error.strerror}")
+            raise InvalidInput(f"{what}: cannot read {value[1:]}: {error.strerror}")
     try:
         return json.loads(value)
     except json.JSONDecodeError as error:
-        raise click.UsageError(f"{what} is not valid JSON ({error.msg} at column {error.colno}): {value}")
+        raise InvalidInput(f"{what} is not valid JSON ({error.msg} at column {error.colno}): {value[:80]}")
 
 
 def emit(data: Any, as_json: bool, text: Callable[[Any], str] | str | None = None) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from .. import clock
+from ..errors import InvalidInput
 from ..services import instances, messages, processes, tasks, timers
 from .common import emit, get_context, handle_errors, json_option, parse_json, table
 
@@ -54,7 +55,9 @@ def process_deploy(paths: tuple[Path, ...], actor: str | None, as_json: bool) ->
 
 
 @process.command("layout")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
 @handle_errors
 def process_layout(paths: tuple[Path, ...]) -> None:
     """Draw (or redraw) the BPMN diagram of each file, in place; semantics are left untouched."""
@@ -288,12 +291,13 @@ def timers_run_due(now: str | None, as_json: bool) -> None:
 
 
 def _iso(text: str) -> Any:
-    from datetime import datetime
+    from datetime import UTC, datetime
 
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # no offset given: UTC
     except ValueError:
-        raise click.UsageError(f"--now must be an ISO 8601 time such as 2026-03-02T09:00:00Z, not {text!r}")
+        raise InvalidInput(f"--now must be an ISO 8601 time such as 2026-03-02T09:00:00Z, not {text!r}")
 
 
 @click.group()

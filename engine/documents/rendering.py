@@ -25,8 +25,13 @@ _pending: ContextVar[list[dict[str, Any]] | None] = ContextVar("educase_pending_
 
 @cache
 def _environment() -> Environment:
-    env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
-                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["uk_date"] = _uk_date
     env.filters["money"] = lambda value: f"£{float(value):,.2f}"
     return env
@@ -50,11 +55,17 @@ def render_document(template: str, data: dict[str, Any]) -> str:
     from ..workflow.sandbox import today
 
     try:
-        return _environment().get_template(f"{template}.html").render(**{"today_iso": today().isoformat(), **data})
+        return (
+            _environment()
+            .get_template(f"{template}.html")
+            .render(**{"today_iso": today().isoformat(), **data})
+        )
     except TemplateNotFound:
         raise ScriptError(f"There is no document template '{template}' (have: {', '.join(template_names())})")
     except UndefinedError as error:
-        raise ScriptError(f"The document template '{template}' needs data the case does not have: {error.message}")
+        raise ScriptError(
+            f"The document template '{template}' needs data the case does not have: {error.message}"
+        )
 
 
 class DocumentConnector:

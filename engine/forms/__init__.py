@@ -3,7 +3,7 @@ against a form, filtering task data through a form, and the versions of each for
 """
 
 from .library import FormDefinition, FormLibrary, check_form_file, content_hash
-from .validation import filter_data, raise_if_invalid, validate_form_data
+from .validation import filter_data, raise_if_invalid, submitted_data, validate_form_data
 from .versions import definition_of, get_form_version, latest_form_version, register_form_version
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "latest_form_version",
     "raise_if_invalid",
     "register_form_version",
+    "submitted_data",
     "validate_form_data",
 ]

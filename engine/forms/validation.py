@@ -120,23 +120,39 @@ def filter_data(schema: Schema, data: Any) -> dict[str, Any]:
     """
     if not isinstance(data, dict):
         return {}
-    return _filter_object(schemas_at(schema, ()), data, schema)
+    return _filter_object(schemas_at(schema, ()), data, schema, submitted=False)
 
 
-def _filter_object(schemas: list[Schema], value: dict[str, Any], root: Schema) -> dict[str, Any]:
+def submitted_data(schema: Schema, data: Any) -> dict[str, Any]:
+    """What a submission may change: :func:`filter_data` without ``readOnly`` fields.
+
+    Read-only fields show case data on the form; a value sent back for one (by a browser or an API
+    client) is never written over the case.
+    """
+    if not isinstance(data, dict):
+        return {}
+    return _filter_object(schemas_at(schema, ()), data, schema, submitted=True)
+
+
+def _filter_object(
+    schemas: list[Schema], value: dict[str, Any], root: Schema, *, submitted: bool
+) -> dict[str, Any]:
     kept = {}
     for key, item in value.items():
         declared = _property_schemas(schemas, key, root)
-        if declared is not None:
-            kept[key] = _filter(declared, item, root)
+        if declared is not None and not (submitted and any(s.get("readOnly") is True for s in declared)):
+            kept[key] = _filter(declared, item, root, submitted=submitted)
     return kept
 
 
-def _filter(schemas: list[Schema], value: Any, root: Schema) -> Any:
+def _filter(schemas: list[Schema], value: Any, root: Schema, *, submitted: bool) -> Any:
     if isinstance(value, dict):
-        return _filter_object(schemas, value, root)
+        return _filter_object(schemas, value, root, submitted=submitted)
     if isinstance(value, list | tuple):
-        return [_filter(_item_schemas(schemas, i, root), item, root) for i, item in enumerate(value)]
+        return [
+            _filter(_item_schemas(schemas, i, root), item, root, submitted=submitted)
+            for i, item in enumerate(value)
+        ]
     return value
 
 

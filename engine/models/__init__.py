@@ -1,8 +1,10 @@
 """ORM tables, one module per area. Importing this package registers every table on ``Base.metadata``."""
 
+from .attendance import AttendanceImport, AttendanceSummary, AttendanceYear, MarkCorrection
 from .calendar import CalendarRecord
 from .documents import Document
 from .forms import FormVersion
+from .people import APPlacement, Enrolment, Establishment, Exclusion, PartTimeTimetable, Pupil, PupilFlag
 from .workflow import (
     BpmnFile,
     HumanTask,
@@ -16,16 +18,27 @@ from .workflow import (
 )
 
 __all__ = [
+    "APPlacement",
+    "AttendanceImport",
+    "AttendanceSummary",
+    "AttendanceYear",
     "BpmnFile",
     "CalendarRecord",
     "Document",
+    "Enrolment",
+    "Establishment",
+    "Exclusion",
     "FormVersion",
     "HumanTask",
     "HumanTaskTeam",
+    "MarkCorrection",
     "MessageRecord",
     "MessageWait",
+    "PartTimeTimetable",
     "ProcessInstance",
     "ProcessVersion",
+    "Pupil",
+    "PupilFlag",
     "Timer",
     "WorkflowEvent",
 ]

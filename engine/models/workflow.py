@@ -48,6 +48,7 @@ class ProcessVersion(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # large; cached once restored
     task_meta: Mapped[dict[str, Any]]
     start_messages: Mapped[list[Any]]
+    start_form_ref: Mapped[str | None] = mapped_column(String(200))  # initial data must satisfy it
     called_processes: Mapped[list[Any]]
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deployed_by: Mapped[str | None] = mapped_column(String(100))
@@ -168,7 +169,7 @@ class MessageWait(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    task_guid: Mapped[str] = mapped_column(String(36))
+    task_guid: Mapped[str] = mapped_column(String(300))  # a task guid, or event-subprocess:<id>:<start>
     task_spec_id: Mapped[str] = mapped_column(String(200))
     message_name: Mapped[str] = mapped_column(String(200))
     business_key: Mapped[str | None] = mapped_column(String(100))

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -124,7 +124,7 @@ class Roll:
 
     establishment: Establishment
     as_of: date
-    enrolments: list[tuple[Enrolment, Pupil]]
+    entries: list[reports.RollEntry]
     marks: dict[int, bytes]
 
 
@@ -132,7 +132,7 @@ def establishment_measures(ctx: Context, laestab: str, as_of: date) -> dict[str,
     """Measures of every enrolment at an establishment from 1 September to ``as_of``, and in total."""
     with ctx.db.transaction() as session:
         roll = _roll(session, laestab, as_of)
-    return reports.establishment_measures(roll.establishment, roll.as_of, roll.enrolments, roll.marks)
+    return reports.establishment_measures(roll.establishment, roll.as_of, roll.entries, roll.marks)
 
 
 def establishment_report(
@@ -144,9 +144,9 @@ def establishment_report(
     """
     with ctx.db.transaction() as session:
         roll = _roll(session, laestab, as_of)
-        flags = _visible_flags(session, [p.id for _, p in roll.enrolments], as_of, roles or set())
+        flags = _visible_flags(session, [e.pupil_id for e in roll.entries], as_of, roles or set())
     return reports.poor_attendance(
-        roll.establishment, as_of, roll.enrolments, roll.marks, flags, threshold_percent
+        roll.establishment, as_of, roll.entries, roll.marks, flags, threshold_percent
     )
 
 
@@ -166,8 +166,19 @@ def _roll(session: Session, laestab: str, as_of: date) -> Roll:
     if establishment is None:
         raise NotFound(f"no establishment with LAESTAB {laestab}", laestab=laestab)
     school_year = school_year_of(as_of)
-    rows = session.execute(
-        select(Enrolment, Pupil)
+    query = (
+        select(
+            Enrolment.id,
+            Pupil.id,
+            Pupil.upn,
+            Pupil.upn_temporary,
+            Pupil.surname,
+            func.coalesce(Pupil.preferred_forename, Pupil.forename),
+            Enrolment.year_group,
+            Enrolment.registration,
+            Enrolment.start_date,
+            Enrolment.end_date,
+        )
         .join(Pupil, Pupil.id == Enrolment.pupil_id)
         .where(
             Enrolment.establishment_id == establishment.id,
@@ -175,10 +186,10 @@ def _roll(session: Session, laestab: str, as_of: date) -> Roll:
             (Enrolment.end_date.is_(None)) | (Enrolment.end_date >= year_start(school_year)),
         )
         .order_by(Pupil.surname, Pupil.forename, Enrolment.id)
-    ).tuples()
-    enrolments = list(rows)
+    )
+    entries = [reports.RollEntry(*row) for row in session.execute(query)]
     marks = load_years(session, school_year, establishment_ids=[establishment.id])
-    return Roll(establishment, as_of, enrolments, marks)
+    return Roll(establishment, as_of, entries, marks)
 
 
 def _visible_flags(

@@ -12,8 +12,9 @@ parameters) rather than the ORM; optimistic locking is an explicit ``lock_versio
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -34,7 +35,7 @@ from ..models.workflow import (
     Timer,
     WorkflowEvent,
 )
-from ..workflow.projections import Snapshot, take_snapshot
+from ..workflow.projections import Snapshot, WaitingTimer, take_snapshot
 from ..workflow.runner import find_task
 from .versions import VersionInfo
 
@@ -52,8 +53,12 @@ _UPDATE = (
     update(PI)
     .where(PI.c.id == bindparam("b_id"), PI.c.lock_version == bindparam("b_lock"))
     .values(
-        state_json=bindparam("state_json"), state=bindparam("state"), suspended=bindparam("suspended"),
-        error=bindparam("error"), updated_at=bindparam("updated_at"), ended_at=bindparam("ended_at"),
+        state_json=bindparam("state_json"),
+        state=bindparam("state"),
+        suspended=bindparam("suspended"),
+        error=bindparam("error"),
+        updated_at=bindparam("updated_at"),
+        ended_at=bindparam("ended_at"),
         lock_version=bindparam("lock_version"),
     )
 )
@@ -65,20 +70,34 @@ _TASK_DUE = update(HT).where(HT.c.id == bindparam("b_id")).values(due_at=bindpar
 _TASK_CLOSE = (
     update(HT)
     .where(HT.c.id == bindparam("b_id"), HT.c.state == TaskState.READY)
-    .values(state=bindparam("state"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"))
+    .values(
+        state=bindparam("state"),
+        completed_at=bindparam("completed_at"),
+        completed_by=bindparam("completed_by"),
+    )
 )
 _INSERT_TIMER = insert(TM)
 _TIMER_CLOSE = (
     update(TM)
-    .where(TM.c.instance_id == bindparam("b_instance"), TM.c.task_guid == bindparam("b_guid"),
-           TM.c.due_at == bindparam("b_due"), TM.c.state == "waiting")
+    .where(
+        TM.c.instance_id == bindparam("b_instance"),
+        TM.c.task_guid == bindparam("b_guid"),
+        TM.c.due_at == bindparam("b_due"),
+        TM.c.state == "waiting",
+    )
     .values(state=bindparam("state"), fired_at=bindparam("fired_at"))
 )
 _INSERT_WAIT = insert(MW)
-_WAIT_WHERE = (MW.c.instance_id == bindparam("b_instance"), MW.c.task_guid == bindparam("b_guid"),
-               MW.c.message_name == bindparam("b_name"), MW.c.state == "waiting")
+_WAIT_WHERE = (
+    MW.c.instance_id == bindparam("b_instance"),
+    MW.c.task_guid == bindparam("b_guid"),
+    MW.c.message_name == bindparam("b_name"),
+    MW.c.state == "waiting",
+)
 _WAIT_CORRELATION = update(MW).where(*_WAIT_WHERE).values(correlation=bindparam("correlation"))
-_WAIT_CLOSE = update(MW).where(*_WAIT_WHERE).values(state=bindparam("state"), received_at=bindparam("received_at"))
+_WAIT_CLOSE = (
+    update(MW).where(*_WAIT_WHERE).values(state=bindparam("state"), received_at=bindparam("received_at"))
+)
 
 EMPTY = Snapshot(InstanceState.RUNNING, [], [], [], None)
 
@@ -112,8 +131,9 @@ class OpenInstance:
     before: Snapshot = field(default=EMPTY)
 
 
-def load(ctx: Context, session: Session, instance_id: int, *, lock: bool = False,
-         skip_locked: bool = False) -> InstanceRecord:
+def load(
+    ctx: Context, session: Session, instance_id: int, *, lock: bool = False, skip_locked: bool = False
+) -> InstanceRecord:
     """Read an instance; ``lock`` takes its row (PostgreSQL) until the transaction ends."""
     statement = _SELECT_SKIP_LOCKED if skip_locked else (_SELECT_LOCKED if lock else _SELECT)
     row = session.connection().execute(statement, {"id": instance_id}).mappings().first()
@@ -124,14 +144,26 @@ def load(ctx: Context, session: Session, instance_id: int, *, lock: bool = False
     return InstanceRecord(**row, version=ctx.versions.info(session, row["process_version_id"]))
 
 
-def new_instance(version: VersionInfo, workflow: BpmnWorkflow, business_key: str | None,
-                 actor: str | None) -> OpenInstance:
+def new_instance(
+    version: VersionInfo, workflow: BpmnWorkflow, business_key: str | None, actor: str | None
+) -> OpenInstance:
     """A new instance, not yet in the database: its first :func:`save` inserts it."""
     now = clock.now()
     record = InstanceRecord(
-        id=0, process_version_id=version.id, process_id=version.process_id, business_key=business_key,
-        state=InstanceState.RUNNING, suspended=False, state_json="{}", lock_version=0, error=None,
-        started_at=now, started_by=actor, updated_at=now, ended_at=None, version=version,
+        id=0,
+        process_version_id=version.id,
+        process_id=version.process_id,
+        business_key=business_key,
+        state=InstanceState.RUNNING,
+        suspended=False,
+        state_json="{}",
+        lock_version=0,
+        error=None,
+        started_at=now,
+        started_by=actor,
+        updated_at=now,
+        ended_at=None,
+        version=version,
     )
     return OpenInstance(record, workflow)
 
@@ -164,19 +196,34 @@ def save(
     row, workflow = opened.row, opened.workflow
     snapshot = take_snapshot(workflow, row.version.task_meta)  # before dumps: it may set due dates
     row.state_json = ctx.runner.dumps(workflow)
-    row.state = state or snapshot.state
-    row.error = _error_info(error, snapshot) if snapshot.state == InstanceState.ERROR else None
+    # An engine error can leave no task in ERROR (e.g. a multi-instance that could not start its next
+    # item): the instance is still stuck, and must say so rather than look as if it were waiting.
+    failed = error is not None or snapshot.state == InstanceState.ERROR
+    row.state = state or (InstanceState.ERROR if failed else snapshot.state)
+    row.error = _error_info(error, snapshot) if failed else None
     row.updated_at = now
     if row.state in InstanceState.FINISHED and row.ended_at is None:
         row.ended_at = now
     connection = session.connection()
     write_row(connection, row)
     _sync_tasks(connection, row, workflow, opened.before, snapshot, now, completed_by or {})
-    _sync_timers(connection, row.id, workflow, opened.before, snapshot, now)
+    for timer in _sync_timers(connection, row.id, workflow, opened.before, snapshot, now):
+        record(
+            session,
+            "timer_fired",
+            instance_id=row.id,
+            actor=None,
+            data={"timer": timer.task_spec_id, "name": timer.name, "due_at": timer.due_at.isoformat()},
+        )
     _sync_messages(connection, row, workflow, opened.before, snapshot, now)
     if documents:
-        connection.execute(_INSERT_DOCUMENT, [{**d, "instance_id": row.id, "created_at": now,
-                                               "task_spec_id": d.get("task_spec_id")} for d in documents])
+        connection.execute(
+            _INSERT_DOCUMENT,
+            [
+                {**d, "instance_id": row.id, "created_at": now, "task_spec_id": d.get("task_spec_id")}
+                for d in documents
+            ],
+        )
     opened.before = snapshot
     _keep_live_after_commit(ctx, session, opened)
     return snapshot
@@ -186,6 +233,7 @@ def _keep_live_after_commit(ctx: Context, session: Session, opened: OpenInstance
     """Once committed, the workflow object *is* the stored state: keep it for the next step."""
     pending: dict[int, OpenInstance] = session.info.setdefault("live_workflows", {})
     if not pending:
+
         def put_back() -> None:
             for item in pending.values():
                 ctx.live.put(item.row.id, item.row.lock_version, item.workflow, item.before)
@@ -201,11 +249,20 @@ def write_row(connection: Connection, row: InstanceRecord) -> None:
         row.id = connection.execute(_INSERT, {**values, "lock_version": 1}).inserted_primary_key[0]
         row.lock_version = 1
         return
-    result = connection.execute(_UPDATE, {
-        "b_id": row.id, "b_lock": row.lock_version, "lock_version": row.lock_version + 1,
-        "state_json": row.state_json, "state": row.state, "suspended": row.suspended, "error": row.error,
-        "updated_at": row.updated_at, "ended_at": row.ended_at,
-    })
+    result = connection.execute(
+        _UPDATE,
+        {
+            "b_id": row.id,
+            "b_lock": row.lock_version,
+            "lock_version": row.lock_version + 1,
+            "state_json": row.state_json,
+            "state": row.state,
+            "suspended": row.suspended,
+            "error": row.error,
+            "updated_at": row.updated_at,
+            "ended_at": row.ended_at,
+        },
+    )
     if result.rowcount != 1:
         raise InstanceChanged(
             f"Instance {row.id} was changed by someone else while you worked; reload it and try again."
@@ -224,11 +281,20 @@ def record(
     form_version_id: int | None = None,
 ) -> None:
     """Append one event to the history. ``task`` is anything with id, task_spec_id and name."""
-    session.connection().execute(_INSERT_EVENT, {
-        "instance_id": instance_id, "at": clock.now(), "actor": actor, "kind": kind,
-        "task_guid": task.id if task else None, "task_spec_id": task.task_spec_id if task else None,
-        "task_name": task.name if task else None, "data": data, "form_version_id": form_version_id,
-    })
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "instance_id": instance_id,
+            "at": clock.now(),
+            "actor": actor,
+            "kind": kind,
+            "task_guid": task.id if task else None,
+            "task_spec_id": task.task_spec_id if task else None,
+            "task_name": task.name if task else None,
+            "data": data,
+            "form_version_id": form_version_id,
+        },
+    )
 
 
 def _error_info(error: EduCaseError | None, snapshot: Snapshot) -> dict[str, Any]:
@@ -249,71 +315,179 @@ def _done(workflow: BpmnWorkflow, guid: str) -> bool:
     return task is not None and task.has_state(SpiffState.COMPLETED)
 
 
-def _sync_tasks(connection: Connection, row: InstanceRecord, workflow: BpmnWorkflow, before: Snapshot,
-                after: Snapshot, now: datetime, completed_by: dict[str, str | None]) -> None:
+def _sync_tasks(
+    connection: Connection,
+    row: InstanceRecord,
+    workflow: BpmnWorkflow,
+    before: Snapshot,
+    after: Snapshot,
+    now: datetime,
+    completed_by: dict[str, str | None],
+) -> None:
     old = {t.guid: t for t in before.ready_tasks}
     new = {t.guid: t for t in after.ready_tasks}
     added = [t for guid, t in new.items() if guid not in old]
     if added:
-        connection.execute(_INSERT_TASK, [{
-            "id": t.guid, "instance_id": row.id, "process_id": row.process_id, "business_key": row.business_key,
-            "task_spec_id": t.task_spec_id, "name": t.name, "lane": t.lane, "assignee": None,
-            "form_ref": t.form_ref, "ui_form_ref": t.ui_form_ref, "due_at": t.due_at,
-            "state": TaskState.READY, "created_at": now, "completed_at": None, "completed_by": None,
-        } for t in added])
+        connection.execute(
+            _INSERT_TASK,
+            [
+                {
+                    "id": t.guid,
+                    "instance_id": row.id,
+                    "process_id": t.process_id,
+                    "business_key": row.business_key,
+                    "task_spec_id": t.task_spec_id,
+                    "name": t.name,
+                    "lane": t.lane,
+                    "assignee": None,
+                    "form_ref": t.form_ref,
+                    "ui_form_ref": t.ui_form_ref,
+                    "due_at": t.due_at,
+                    "state": TaskState.READY,
+                    "created_at": now,
+                    "completed_at": None,
+                    "completed_by": None,
+                }
+                for t in added
+            ],
+        )
         teams = [{"task_id": t.guid, "team": team} for t in added for team in dict.fromkeys(t.teams)]
         if teams:
             connection.execute(_INSERT_TEAM, teams)
-    moved = [{"b_id": g, "due_at": t.due_at} for g, t in new.items() if g in old and old[g].due_at != t.due_at]
+    moved = [
+        {"b_id": g, "due_at": t.due_at} for g, t in new.items() if g in old and old[g].due_at != t.due_at
+    ]
     if moved:
         connection.execute(_TASK_DUE, moved)
     closed = []
     for guid in old.keys() - new.keys():
         done = _done(workflow, guid)
-        closed.append({"b_id": guid, "state": TaskState.COMPLETED if done else TaskState.CANCELLED,
-                       "completed_at": now, "completed_by": completed_by.get(guid) if done else None})
+        closed.append(
+            {
+                "b_id": guid,
+                "state": TaskState.COMPLETED if done else TaskState.CANCELLED,
+                "completed_at": now,
+                "completed_by": completed_by.get(guid) if done else None,
+            }
+        )
     if closed:
         connection.execute(_TASK_CLOSE, closed)
 
 
-def _sync_timers(connection: Connection, instance_id: int, workflow: BpmnWorkflow, before: Snapshot,
-                 after: Snapshot, now: datetime) -> None:
-    old = {(t.guid, t.due_at) for t in before.timers}
+def _sync_timers(
+    connection: Connection,
+    instance_id: int,
+    workflow: BpmnWorkflow,
+    before: Snapshot,
+    after: Snapshot,
+    now: datetime,
+) -> list[WaitingTimer]:
+    """Write timer rows; returns every occurrence that fired (for the history)."""
+    old = {(t.guid, t.due_at): t for t in before.timers}
     new = {(t.guid, t.due_at): t for t in after.timers}
     added = [t for key, t in new.items() if key not in old]
     if added:
-        connection.execute(_INSERT_TIMER, [{
-            "instance_id": instance_id, "task_guid": t.guid, "task_spec_id": t.task_spec_id, "name": t.name,
-            "kind": t.kind, "due_at": t.due_at, "state": "waiting", "created_at": now, "fired_at": None,
-        } for t in added])
-    still_waiting = {t.guid for t in after.timers}
-    closed = []
-    for guid, due in old - new.keys():
+        connection.execute(_INSERT_TIMER, [_timer_row(instance_id, t, now, "waiting") for t in added])
+    next_due = {t.guid: t.due_at for t in after.timers}
+    left_after = {t.guid: t.cycles_left for t in after.timers}
+    closed, fired = [], []
+    for (guid, due), timer in old.items():
+        if (guid, due) in new:
+            continue
         # A cycle timer keeps its task but moves its due time: that occurrence fired.
-        fired = guid in still_waiting or _done(workflow, guid)
-        closed.append({"b_instance": instance_id, "b_guid": guid, "b_due": due,
-                       "state": "fired" if fired else "cancelled", "fired_at": now if fired else None})
+        did_fire = guid in next_due or _done(workflow, guid)
+        closed.append(
+            {
+                "b_instance": instance_id,
+                "b_guid": guid,
+                "b_due": due,
+                "state": "fired" if did_fire else "cancelled",
+                "fired_at": now if did_fire else None,
+            }
+        )
+        if did_fire:
+            fired.append(timer)
+            fired += _missed_occurrences(timer, next_due.get(guid), left_after.get(guid, 0))
     if closed:
         connection.execute(_TIMER_CLOSE, closed)
+    skipped = [t for t in fired if (t.guid, t.due_at) not in old]
+    if skipped:  # occurrences that fired inside one wake-up (catching up after downtime)
+        connection.execute(_INSERT_TIMER, [_timer_row(instance_id, t, now, "fired") for t in skipped])
+    return fired
 
 
-def _sync_messages(connection: Connection, row: InstanceRecord, workflow: BpmnWorkflow, before: Snapshot,
-                   after: Snapshot, now: datetime) -> None:
+def _missed_occurrences(
+    timer: WaitingTimer, next_due: datetime | None, cycles_after: int | None
+) -> list[WaitingTimer]:
+    """The further occurrences of a repeating timer that fired in the same wake-up as ``timer``."""
+    if not timer.period_seconds:
+        return []
+    step = timedelta(seconds=timer.period_seconds)
+    if timer.cycles_left is not None and timer.cycles_left >= 0 and cycles_after is not None:
+        count = timer.cycles_left - max(cycles_after, 0) - 1  # bounded cycle: count what was used up
+    else:
+        count = int((next_due - timer.due_at) / step) - 1 if next_due else 0
+    return [dataclasses.replace(timer, due_at=timer.due_at + step * k) for k in range(1, max(count, 0) + 1)]
+
+
+def _timer_row(instance_id: int, timer: WaitingTimer, now: datetime, state: str) -> dict[str, Any]:
+    return {
+        "instance_id": instance_id,
+        "task_guid": timer.guid,
+        "task_spec_id": timer.task_spec_id,
+        "name": timer.name,
+        "kind": timer.kind,
+        "due_at": timer.due_at,
+        "state": state,
+        "created_at": now,
+        "fired_at": now if state == "fired" else None,
+    }
+
+
+def _sync_messages(
+    connection: Connection,
+    row: InstanceRecord,
+    workflow: BpmnWorkflow,
+    before: Snapshot,
+    after: Snapshot,
+    now: datetime,
+) -> None:
     old = {(m.guid, m.message_name): m for m in before.messages}
     new = {(m.guid, m.message_name): m for m in after.messages}
     added = [m for key, m in new.items() if key not in old]
     if added:
-        connection.execute(_INSERT_WAIT, [{
-            "instance_id": row.id, "task_guid": m.guid, "task_spec_id": m.task_spec_id,
-            "message_name": m.message_name, "business_key": row.business_key, "correlation": m.correlation,
-            "state": "waiting", "created_at": now, "received_at": None,
-        } for m in added])
+        connection.execute(
+            _INSERT_WAIT,
+            [
+                {
+                    "instance_id": row.id,
+                    "task_guid": m.guid,
+                    "task_spec_id": m.task_spec_id,
+                    "message_name": m.message_name,
+                    "business_key": row.business_key,
+                    "correlation": m.correlation,
+                    "state": "waiting",
+                    "created_at": now,
+                    "received_at": None,
+                }
+                for m in added
+            ],
+        )
     for (guid, name), message in new.items():
         if (guid, name) in old and old[(guid, name)].correlation != message.correlation:
-            connection.execute(_WAIT_CORRELATION, {"b_instance": row.id, "b_guid": guid, "b_name": name,
-                                                   "correlation": message.correlation})
+            connection.execute(
+                _WAIT_CORRELATION,
+                {"b_instance": row.id, "b_guid": guid, "b_name": name, "correlation": message.correlation},
+            )
     for guid, name in old.keys() - new.keys():
         received = _done(workflow, guid)
-        connection.execute(_WAIT_CLOSE, {"b_instance": row.id, "b_guid": guid, "b_name": name,
-                                         "state": "received" if received else "cancelled",
-                                         "received_at": now if received else None})
+        connection.execute(
+            _WAIT_CLOSE,
+            {
+                "b_instance": row.id,
+                "b_guid": guid,
+                "b_name": name,
+                "state": "received" if received else "cancelled",
+                "received_at": now if received else None,
+            },
+        )

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..documents.rendering import collecting_documents
 from ..errors import InstanceNotRunning, InvalidInput, NotFound
+from ..forms import raise_if_invalid
 from ..models.workflow import HumanTask, InstanceState, MessageWait, ProcessVersion, Timer, WorkflowEvent
 from ..workflow.projections import Snapshot
-from ..workflow.runner import advance, retry_task
+from ..workflow.runner import advance, deliver_to_start_event, retry_task
 from . import instance_store as store
 
 if TYPE_CHECKING:
@@ -45,9 +46,15 @@ class InstanceView:
 
 
 _PV = ProcessVersion.__table__
-_LATEST = (select(_PV.c.id).where(_PV.c.process_id == bindparam("process_id"))
-           .order_by(_PV.c.version.desc()).limit(1))
-_GIVEN = select(_PV.c.id).where(_PV.c.process_id == bindparam("process_id"), _PV.c.version == bindparam("version"))
+_LATEST = (
+    select(_PV.c.id)
+    .where(_PV.c.process_id == bindparam("process_id"))
+    .order_by(_PV.c.version.desc())
+    .limit(1)
+)
+_GIVEN = select(_PV.c.id).where(
+    _PV.c.process_id == bindparam("process_id"), _PV.c.version == bindparam("version")
+)
 
 
 def latest_version_id(session: Session, process_id: str, version: int | None = None) -> int:
@@ -83,20 +90,40 @@ def start_instance(
 
 
 def start_in_session(
-    ctx: Context, session: Session, version_id: int, data: dict[str, Any], business_key: str | None,
+    ctx: Context,
+    session: Session,
+    version_id: int,
+    data: dict[str, Any],
+    business_key: str | None,
     actor: str | None,
+    *,
+    message: tuple[str, dict[str, Any]] | None = None,
 ) -> store.OpenInstance:
-    """Create and advance an instance inside the caller's transaction (messages use this too)."""
+    """Create and advance an instance inside the caller's transaction.
+
+    ``message`` (name, payload) starts it through its message start event, as a message sent to
+    the process does: the payload reaches the event's ``messageVariable``.
+    """
     ctx.calendars.refresh(session)
     version = ctx.versions.info(session, version_id)
+    if version.start_form_ref:  # e.g. a school's referral: refuse what the form would refuse
+        raise_if_invalid(ctx.forms.get(version.start_form_ref).schema, data, version.start_form_ref)
     workflow = ctx.runner.create(ctx.versions.spec(session, version_id), data)
     opened = store.new_instance(version, workflow, business_key, actor)
     with collecting_documents() as documents:
         error = advance(workflow)
+        if message is not None and error is None:
+            deliver_to_start_event(workflow, *message)
+            error = advance(workflow)
     thrown = workflow.get_events()  # taken out before saving, so they are routed exactly once
     store.save(ctx, session, opened, error=error, documents=documents)  # inserts the row
-    store.record(session, "started", instance_id=opened.row.id, actor=actor,
-                 data={"business_key": business_key, "version": version.version, "data": data})
+    store.record(
+        session,
+        "started",
+        instance_id=opened.row.id,
+        actor=actor,
+        data={"business_key": business_key, "version": version.version, "data": data},
+    )
     if error is not None:
         store.record(session, "error", instance_id=opened.row.id, actor=None, data=error.as_dict())
     _route(ctx, session, thrown, opened.row.id)
@@ -149,6 +176,11 @@ def retry_instance(
         row = opened.row
         if row.state != InstanceState.ERROR or not row.error:
             raise InstanceNotRunning(f"Instance {row.id} is not in error; there is nothing to retry.")
+        if not row.error.get("task_guid"):
+            raise InstanceNotRunning(
+                f"Instance {row.id} stopped without a task in error ({row.error.get('message')}); "
+                "it cannot be retried: correct the process and start a new case, or cancel this one."
+            )
         retry_task(opened.workflow, row.error["task_guid"], data_changes or {})
         store.record(session, "retried", instance_id=row.id, actor=actor, data=data_changes or {})
         advance_and_save(ctx, session, opened)
@@ -157,7 +189,10 @@ def retry_instance(
 
 
 def advance_and_save(
-    ctx: Context, session: Session, opened: store.OpenInstance, *,
+    ctx: Context,
+    session: Session,
+    opened: store.OpenInstance,
+    *,
     completed_by: dict[str, str | None] | None = None,
 ) -> Snapshot:
     """Run the engine to its next wait and save; a failing script puts the instance in error, saved."""
@@ -182,8 +217,13 @@ def _route(ctx: Context, session: Session, thrown: list[Any], sender_id: int) ->
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _change(ctx: Context, instance_id: int, change: Callable[[Session, store.OpenInstance], None], *,
-            allow_suspended: bool) -> InstanceView:
+def _change(
+    ctx: Context,
+    instance_id: int,
+    change: Callable[[Session, store.OpenInstance], None],
+    *,
+    allow_suspended: bool,
+) -> InstanceView:
     with ctx.db.transaction() as session:
         row = _running(ctx, session, instance_id, allow_suspended=allow_suspended)
         opened = store.open_instance(ctx, session, row)
@@ -191,7 +231,9 @@ def _change(ctx: Context, instance_id: int, change: Callable[[Session, store.Ope
         return _view(session, opened.row)
 
 
-def _running(ctx: Context, session: Session, instance_id: int, *, allow_suspended: bool) -> store.InstanceRecord:
+def _running(
+    ctx: Context, session: Session, instance_id: int, *, allow_suspended: bool
+) -> store.InstanceRecord:
     row = store.load(ctx, session, instance_id, lock=True)
     if row.state in InstanceState.FINISHED:
         raise InstanceNotRunning(f"Instance {instance_id} has ended ({row.state}); nothing can change it.")
@@ -202,50 +244,118 @@ def _running(ctx: Context, session: Session, instance_id: int, *, allow_suspende
 
 def _header(row: store.InstanceRecord) -> InstanceView:
     return InstanceView(
-        id=row.id, process_id=row.process_id, version=row.version.version, business_key=row.business_key,
-        state=row.state, suspended=row.suspended, started_at=row.started_at, started_by=row.started_by,
-        ended_at=row.ended_at, error=row.error,
+        id=row.id,
+        process_id=row.process_id,
+        version=row.version.version,
+        business_key=row.business_key,
+        state=row.state,
+        suspended=row.suspended,
+        started_at=row.started_at,
+        started_by=row.started_by,
+        ended_at=row.ended_at,
+        error=row.error,
     )
 
 
 def _view_of_new(opened: store.OpenInstance) -> InstanceView:
     """A just-started instance, from its snapshot: what is open now (no history to read yet)."""
     view, snap = _header(opened.row), opened.before
-    view.tasks = [{"id": t.guid, "task_id": t.task_spec_id, "name": t.name, "state": "ready", "teams": list(t.teams),
-                   "assignee": None, "form": t.form_ref, "due_at": t.due_at, "completed_by": None,
-                   "completed_at": None} for t in snap.ready_tasks]
-    view.timers = [{"task_id": t.task_spec_id, "name": t.name, "kind": t.kind, "due_at": t.due_at,
-                    "state": "waiting", "fired_at": None} for t in snap.timers]
-    view.messages = [{"task_id": m.task_spec_id, "message": m.message_name, "correlation": m.correlation,
-                      "state": "waiting"} for m in snap.messages]
+    view.tasks = [
+        {
+            "id": t.guid,
+            "task_id": t.task_spec_id,
+            "name": t.name,
+            "state": "ready",
+            "teams": list(t.teams),
+            "assignee": None,
+            "form": t.form_ref,
+            "due_at": t.due_at,
+            "completed_by": None,
+            "completed_at": None,
+        }
+        for t in snap.ready_tasks
+    ]
+    view.timers = [
+        {
+            "task_id": t.task_spec_id,
+            "name": t.name,
+            "kind": t.kind,
+            "due_at": t.due_at,
+            "state": "waiting",
+            "fired_at": None,
+        }
+        for t in snap.timers
+    ]
+    view.messages = [
+        {
+            "task_id": m.task_spec_id,
+            "message": m.message_name,
+            "correlation": m.correlation,
+            "state": "waiting",
+        }
+        for m in snap.messages
+    ]
     return view
 
 
 def _view(session: Session, row: store.InstanceRecord, *, with_history: bool = False) -> InstanceView:
     """An instance with every task, timer and message it has had (and its events, if asked)."""
     view = _header(row)
-    tasks = session.scalars(select(HumanTask).options(selectinload(HumanTask.teams))
-                            .where(HumanTask.instance_id == row.id).order_by(HumanTask.created_at))
+    tasks = session.scalars(
+        select(HumanTask)
+        .options(selectinload(HumanTask.teams))
+        .where(HumanTask.instance_id == row.id)
+        .order_by(HumanTask.created_at)
+    )
     view.tasks = [_task_dict(t) for t in tasks]
     timers = session.scalars(select(Timer).where(Timer.instance_id == row.id).order_by(Timer.id))
-    view.timers = [{"task_id": t.task_spec_id, "name": t.name, "kind": t.kind, "due_at": t.due_at,
-                    "state": t.state, "fired_at": t.fired_at} for t in timers]
-    waits = session.scalars(select(MessageWait).where(MessageWait.instance_id == row.id).order_by(MessageWait.id))
-    view.messages = [{"task_id": m.task_spec_id, "message": m.message_name, "correlation": m.correlation,
-                      "state": m.state} for m in waits]
+    view.timers = [
+        {
+            "task_id": t.task_spec_id,
+            "name": t.name,
+            "kind": t.kind,
+            "due_at": t.due_at,
+            "state": t.state,
+            "fired_at": t.fired_at,
+        }
+        for t in timers
+    ]
+    waits = session.scalars(
+        select(MessageWait).where(MessageWait.instance_id == row.id).order_by(MessageWait.id)
+    )
+    view.messages = [
+        {"task_id": m.task_spec_id, "message": m.message_name, "correlation": m.correlation, "state": m.state}
+        for m in waits
+    ]
     if with_history:
-        events = session.scalars(select(WorkflowEvent).where(WorkflowEvent.instance_id == row.id)
-                                 .order_by(WorkflowEvent.id))
-        view.events = [{"at": e.at, "actor": e.actor, "kind": e.kind, "task": e.task_name or e.task_spec_id,
-                        "data": e.data} for e in events]
+        events = session.scalars(
+            select(WorkflowEvent).where(WorkflowEvent.instance_id == row.id).order_by(WorkflowEvent.id)
+        )
+        view.events = [
+            {
+                "at": e.at,
+                "actor": e.actor,
+                "kind": e.kind,
+                "task": e.task_name or e.task_spec_id,
+                "data": e.data,
+            }
+            for e in events
+        ]
     return view
 
 
 def _task_dict(task: HumanTask) -> dict[str, Any]:
     return {
-        "id": task.id, "task_id": task.task_spec_id, "name": task.name, "state": task.state,
-        "teams": task.team_names, "assignee": task.assignee, "form": task.form_ref, "due_at": task.due_at,
-        "completed_by": task.completed_by, "completed_at": task.completed_at,
+        "id": task.id,
+        "task_id": task.task_spec_id,
+        "name": task.name,
+        "state": task.state,
+        "teams": task.team_names,
+        "assignee": task.assignee,
+        "form": task.form_ref,
+        "due_at": task.due_at,
+        "completed_by": task.completed_by,
+        "completed_at": task.completed_at,
     }
 
 

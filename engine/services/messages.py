@@ -69,7 +69,9 @@ def route_thrown(ctx: Context, session: Session, events: list[Any], sender_id: i
         definition = event.event_definition
         if not isinstance(definition, MessageEventDefinition):
             continue
-        correlation = {prop: value for values in (event.correlations or {}).values() for prop, value in values.items()}
+        correlation = {
+            prop: value for values in (event.correlations or {}).values() for prop, value in values.items()
+        }
         payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
         _send(ctx, session, definition.name, correlation, payload, f"instance {sender_id}")
 
@@ -102,7 +104,13 @@ def _send(
     if not result.delivered_to:
         for version in _starting_versions(session, name):
             opened = start_in_session(
-                ctx, session, version.id, dict(payload or {}), correlation.get("business_key"), actor
+                ctx,
+                session,
+                version.id,
+                {},
+                correlation.get("business_key"),
+                actor,
+                message=(name, dict(payload or {})),
             )
             result.started.append(opened.row.id)
     record.delivered_to = result.delivered_to + result.started
@@ -150,6 +158,9 @@ def _deliver(
     message_id: int,
 ) -> bool:
     instance = store.load(ctx, session, wait.instance_id, lock=True)
+    still = session.scalar(select(MessageWait.state).where(MessageWait.id == wait.id))
+    if still != "waiting":  # someone delivered the same message while we waited for the lock
+        return False
     opened = store.open_instance(ctx, session, instance)
     if wait.task_guid.startswith(EVENT_SUBPROCESS_PREFIX):
         task, definition = None, event_subprocess_start(opened.workflow, wait.task_guid, wait.message_name)
@@ -159,8 +170,13 @@ def _deliver(
     if definition is None:
         return False
     deliver(opened.workflow, task, definition, payload or {})
-    store.record(session, "message_received", instance_id=instance.id, actor=actor,
-                 data={"message": wait.message_name, "message_id": message_id, "payload": payload})
+    store.record(
+        session,
+        "message_received",
+        instance_id=instance.id,
+        actor=actor,
+        data={"message": wait.message_name, "message_id": message_id, "payload": payload},
+    )
     advance_and_save(ctx, session, opened)
     return True
 

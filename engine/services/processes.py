@@ -192,6 +192,17 @@ def _form_problems(ctx: Context, bundle: LoadedBundle, given: set[str]) -> list[
     for info in bundle.processes:
         if info.file not in given:
             continue
+        if info.start_form_ref:
+            try:
+                ctx.forms.get(info.start_form_ref)
+            except EduCaseError as error:
+                problems.append(
+                    Problem(
+                        info.file,
+                        f"the start event uses form '{info.start_form_ref}': {error.message}",
+                        element_id=info.process_id,
+                    )
+                )
         for meta in info.tasks.values():
             if meta.form_ref or meta.ui_form_ref:
                 try:
@@ -297,6 +308,7 @@ def _store_file(session: Session, filename: str, data: bytes, actor: str | None)
 
 def _register_forms(ctx: Context, session: Session, bundle: LoadedBundle, process_ids: list[str]) -> None:
     refs = {m.form_ref for pid in process_ids for m in _info(bundle, pid).tasks.values() if m.form_ref}
+    refs |= {ref for pid in process_ids if (ref := _info(bundle, pid).start_form_ref)}
     for ref in sorted(refs):
         register_form_version(session, ctx.forms.get(ref), now=clock.now())
 

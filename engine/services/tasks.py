@@ -15,8 +15,15 @@ from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..errors import Conflict, InstanceNotRunning, NotFound, TaskAlreadyCompleted, TaskNotReady
-from ..forms import filter_data, raise_if_invalid, register_form_version
+from ..errors import (
+    Conflict,
+    InstanceChanged,
+    InstanceNotRunning,
+    NotFound,
+    TaskAlreadyCompleted,
+    TaskNotReady,
+)
+from ..forms import filter_data, raise_if_invalid, register_form_version, submitted_data
 from ..models.workflow import HumanTask, HumanTaskTeam, InstanceState, TaskState
 from ..workflow.runner import find_task, run_user_task
 from . import instance_store as store
@@ -96,8 +103,12 @@ def _select(query: TaskQuery) -> Select[Any]:
             stmt = stmt.distinct()
     if query.state:
         stmt = stmt.where(HT.c.state == query.state)
-    for column, value in ((HT.c.instance_id, query.instance_id), (HT.c.assignee, query.assignee),
-                          (HT.c.process_id, query.process_id), (HT.c.business_key, query.business_key)):
+    for column, value in (
+        (HT.c.instance_id, query.instance_id),
+        (HT.c.assignee, query.assignee),
+        (HT.c.process_id, query.process_id),
+        (HT.c.business_key, query.business_key),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     if query.unassigned:
@@ -152,11 +163,18 @@ def unclaim_task(ctx: Context, task_id: str, *, user: str, override: bool = Fals
 
 def assign_task(ctx: Context, task_id: str, *, assignee: str | None, actor: str) -> dict[str, Any]:
     with ctx.db.transaction() as session:
-        return _set_assignee(session, _open_task(ctx, session, task_id), assignee, actor=actor, kind="assigned")
+        return _set_assignee(
+            session, _open_task(ctx, session, task_id), assignee, actor=actor, kind="assigned"
+        )
 
 
 def complete_task(
-    ctx: Context, task_id: str, data: dict[str, Any], *, actor: str | None, instance_id: int | None = None,
+    ctx: Context,
+    task_id: str,
+    data: dict[str, Any],
+    *,
+    actor: str | None,
+    instance_id: int | None = None,
     override_assignee: bool = False,
 ) -> dict[str, Any]:
     """Validate ``data`` against the task's form and complete the task.
@@ -164,26 +182,41 @@ def complete_task(
     Returns the task, the instance's new state and the ids of the tasks now open. Of two people
     completing the same task, exactly one succeeds; the other is told who did it.
     """
-    outcome = _complete(ctx, task_id, data, actor, instance_id, override_assignee)
+    try:
+        outcome = _complete(ctx, task_id, data, actor, instance_id, override_assignee)
+    except InstanceChanged:
+        with ctx.db.transaction() as session:  # say who got there first, if that is what happened
+            _raise_closed(load_task(session, task_id, with_teams=False))
+        raise
     if isinstance(outcome, Exception):
         raise outcome  # raised only now, so the timer that closed the task stays committed
     return outcome
 
 
-def _complete(ctx: Context, task_id: str, data: dict[str, Any], actor: str | None, instance_id: int | None,
-              override_assignee: bool) -> dict[str, Any] | Exception:
+def _complete(
+    ctx: Context,
+    task_id: str,
+    data: dict[str, Any],
+    actor: str | None,
+    instance_id: int | None,
+    override_assignee: bool,
+) -> dict[str, Any] | Exception:
     with ctx.db.transaction() as session:
         task = load_task(session, task_id, with_teams=False)
         if instance_id is not None and task.instance_id != instance_id:
             raise TaskNotReady(f"Task {task_id} does not belong to instance {instance_id}.")
         _raise_closed(task)
         if task.assignee and actor and task.assignee != actor and not override_assignee:
-            raise Conflict(f"'{task.name}' is assigned to {task.assignee}; ask them or a manager to reassign it.")
+            raise Conflict(
+                f"'{task.name}' is assigned to {task.assignee}; ask them or a manager to reassign it."
+            )
         row = store.load(ctx, session, task.instance_id, lock=True)
         if ctx.db.is_postgres:  # re-read under the row lock (SQLite's BEGIN IMMEDIATE already serialises)
             _raise_closed(load_task(session, task_id, with_teams=False))
         if row.suspended:
-            raise InstanceNotRunning(f"The case is suspended; '{task.name}' cannot be completed until it resumes.")
+            raise InstanceNotRunning(
+                f"The case is suspended; '{task.name}' cannot be completed until it resumes."
+            )
         opened = store.open_instance(ctx, session, row)
         late = _fire_due_timers_first(ctx, session, opened, task)
         if late is not None:
@@ -192,31 +225,47 @@ def _complete(ctx: Context, task_id: str, data: dict[str, Any], actor: str | Non
         task.teams = next((list(t.teams) for t in opened.before.ready_tasks if t.guid == task.id), [])
         run_user_task(opened.workflow, task.id, clean)
         advance_and_save(ctx, session, opened, completed_by={task.id: actor})
-        store.record(session, "task_completed", instance_id=row.id, actor=actor, task=task, data=clean,
-                     form_version_id=form_version_id)
+        store.record(
+            session,
+            "task_completed",
+            instance_id=row.id,
+            actor=actor,
+            task=task,
+            data=clean,
+            form_version_id=form_version_id,
+        )
         now = clock.now()
         task.state, task.completed_by, task.completed_at = TaskState.COMPLETED, actor, now
-        return {**task.as_dict(), "instance_state": row.state, "instance_error": row.error,
-                "next_tasks": [t.guid for t in opened.before.ready_tasks]}  # after save: open now
+        return {
+            **task.as_dict(),
+            "instance_state": row.state,
+            "instance_error": row.error,
+            "next_tasks": [t.guid for t in opened.before.ready_tasks],
+        }  # after save: open now
 
 
-def _fire_due_timers_first(ctx: Context, session: Session, opened: store.OpenInstance,
-                           task: TaskRecord) -> Exception | None:
-    """Trap 5: a timer may have closed this task since the form was opened. Fire it, then re-check."""
-    opened.workflow.refresh_timers()
-    spiff_task = find_task(opened.workflow, task.id)
-    if spiff_task is not None and spiff_task.state == SpiffState.READY:
+def _fire_due_timers_first(
+    ctx: Context, session: Session, opened: store.OpenInstance, task: TaskRecord
+) -> Exception | None:
+    """Trap 5: a timer may have fallen due since the form was opened, before any scheduler ran.
+
+    Fire what is due (saving its effects), then accept the submission only if the task is still open.
+    """
+    if not any(timer.due_at <= clock.now() for timer in opened.before.timers):
         return None
     advance_and_save(ctx, session, opened)
-    store.record(session, "timer_fired", instance_id=opened.row.id, actor=None, data={"before_task": task.id})
+    spiff_task = find_task(opened.workflow, task.id)
+    if spiff_task is not None and spiff_task.state == SpiffState.READY:
+        return None  # a non-interrupting timer fired; the task is still the person's to complete
     return TaskNotReady(
         f"'{task.name}' closed before your submission arrived because its deadline passed; "
         "your data was not saved to the case. Copy anything you need and check the case's current step."
     )
 
 
-def _validated(ctx: Context, session: Session, task: TaskRecord,
-               data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+def _validated(
+    ctx: Context, session: Session, task: TaskRecord, data: dict[str, Any]
+) -> tuple[dict[str, Any], int | None]:
     if not isinstance(data, dict):
         raise TaskNotReady("Task data must be a JSON object.")
     if not task.form_ref:
@@ -224,7 +273,7 @@ def _validated(ctx: Context, session: Session, task: TaskRecord,
     form = ctx.forms.get(task.form_ref, task.ui_form_ref)
     raise_if_invalid(form.schema, data, task.form_ref)
     version = register_form_version(session, form, now=clock.now())
-    return filter_data(form.schema, data), version.id
+    return submitted_data(form.schema, data), version.id
 
 
 def _raise_closed(task: TaskRecord) -> None:
@@ -265,10 +314,17 @@ def _open_task(ctx: Context, session: Session, task_id: str) -> TaskRecord:
     return task
 
 
-def _set_assignee(session: Session, task: TaskRecord, assignee: str | None, *, actor: str,
-                  kind: str) -> dict[str, Any]:
+def _set_assignee(
+    session: Session, task: TaskRecord, assignee: str | None, *, actor: str, kind: str
+) -> dict[str, Any]:
     previous, task.assignee = task.assignee, assignee
     session.connection().execute(_SET_ASSIGNEE, {"b_id": task.id, "assignee": assignee})
-    store.record(session, kind, instance_id=task.instance_id, actor=actor, task=task,
-                 data={"assignee": assignee, "previous": previous})
+    store.record(
+        session,
+        kind,
+        instance_id=task.instance_id,
+        actor=actor,
+        task=task,
+        data={"assignee": assignee, "previous": previous},
+    )
     return task.as_dict()

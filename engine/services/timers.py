@@ -114,21 +114,24 @@ def _wake(ctx: Context, instance_id: int, now: datetime, run: TimerRun) -> bool:
 
 
 def _due_rows(session: Session, instance_id: int, now: datetime) -> list[Any]:
-    return list(session.execute(
-        select(Timer.id, Timer.task_spec_id, Timer.name, Timer.due_at).where(
-            Timer.instance_id == instance_id, Timer.state == "waiting", Timer.due_at <= now)
-    ))
+    return list(
+        session.execute(
+            select(Timer.id, Timer.task_spec_id, Timer.name, Timer.due_at).where(
+                Timer.instance_id == instance_id, Timer.state == "waiting", Timer.due_at <= now
+            )
+        )
+    )
 
 
 def _record_fired(session: Session, instance_id: int, rows: list[Any], run: TimerRun) -> None:
-    """An event and a report line for each due timer that the save marked as fired."""
-    fired = set(session.scalars(select(Timer.id).where(Timer.id.in_([r.id for r in rows]), Timer.state == "fired")))
-    for row in rows:
-        if row.id not in fired:
-            continue
-        entry = {"instance": instance_id, "timer": row.task_spec_id, "name": row.name,
-                 "due_at": row.due_at.isoformat()}
-        run.fired.append(entry)
+    """Report what fired in this wake-up (the history events are written by the save itself)."""
+    fired = session.execute(
+        select(Timer.task_spec_id, Timer.name, Timer.due_at)
+        .where(Timer.instance_id == instance_id, Timer.state == "fired", Timer.fired_at == run.now)
+        .order_by(Timer.due_at)
+    )
+    for timer, name, due_at in fired:
+        run.fired.append(
+            {"instance": instance_id, "timer": timer, "name": name, "due_at": due_at.isoformat()}
+        )
         run.instances.add(instance_id)
-        store.record(session, "timer_fired", instance_id=instance_id, actor=None,
-                     data={k: entry[k] for k in ("timer", "name", "due_at")})

@@ -15,8 +15,13 @@ from ..workflow.serializer import SpecPair, WorkflowSerializer
 
 _VERSION = ProcessVersion.__table__
 _SELECT_INFO = select(
-    _VERSION.c.id, _VERSION.c.process_id, _VERSION.c.version, _VERSION.c.name, _VERSION.c.task_meta,
+    _VERSION.c.id,
+    _VERSION.c.process_id,
+    _VERSION.c.version,
+    _VERSION.c.name,
+    _VERSION.c.task_meta,
     _VERSION.c.start_messages,
+    _VERSION.c.start_form_ref,
 ).where(_VERSION.c.id == bindparam("id"))
 _SELECT_SPEC = select(_VERSION.c.spec).where(_VERSION.c.id == bindparam("id"))
 
@@ -29,6 +34,7 @@ class VersionInfo:
     name: str | None
     task_meta: dict[str, Any]
     start_messages: list[str]
+    start_form_ref: str | None = None
 
 
 class VersionCache:
@@ -45,8 +51,15 @@ class VersionCache:
             row = session.connection().execute(_SELECT_INFO, {"id": version_id}).first()
             if row is None:
                 raise NotFound(f"There is no process version {version_id}.")
-            found = VersionInfo(row.id, row.process_id, row.version, row.name, row.task_meta,
-                                list(row.start_messages or []))
+            found = VersionInfo(
+                row.id,
+                row.process_id,
+                row.version,
+                row.name,
+                row.task_meta,
+                list(row.start_messages or []),
+                row.start_form_ref,
+            )
             with self._lock:
                 self._infos[version_id] = found
         return found

@@ -4,6 +4,7 @@ Rules (stated once, used by timers and human-task due dates alike):
 
 * a ``datetime`` (or an ISO string with a time) is that instant; without an offset it is read as UK
   local time (the LA's clock), never the server's;
+* an ISO 8601 duration (``"P3D"``) runs from now;
 * a ``date`` (or ``"YYYY-MM-DD"``) is a **deadline day**: the deadline is met if done on that day, so
   the instant stored is the first moment after the day ends (00:00 UK time the next day). A timer set
   to ``add_school_days(start, 15)`` therefore fires once day 15 is over, never during it.
@@ -25,6 +26,14 @@ def deadline_instant(value: object) -> datetime:
         return _end_of_day(value)
     if isinstance(value, str):
         text = value.strip()
+        if text.upper().startswith("P"):  # a duration (e.g. camunda:dueDate="P3D") runs from now
+            from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+            from .. import clock
+
+            start = clock.now()
+            parsed = TimerEventDefinition.parse_iso_duration(text.upper())
+            return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
         if len(text) == 10:
             return _end_of_day(date.fromisoformat(text))
         return _aware(datetime.fromisoformat(text.replace("Z", "+00:00"))).astimezone(UTC)

@@ -51,6 +51,7 @@ class ProcessInfo:
     called_processes: tuple[str, ...]
     start_messages: tuple[str, ...]
     tasks: dict[str, TaskMeta]
+    start_form_ref: str | None = None  # a form on the start event: initial data must satisfy it
 
 
 def bpmn(tag: str) -> str:
@@ -103,9 +104,18 @@ def outline_processes(filename: str, tree: etree._ElementTree) -> tuple[list[Pro
                 called_processes=_unique(process.xpath(".//bpmn:callActivity/@calledElement", namespaces=NS)),
                 start_messages=_start_messages(process, messages),
                 tasks=tasks,
+                start_form_ref=_start_form(process),
             )
         )
     return infos, problems
+
+
+def _start_form(process: etree._Element) -> str | None:
+    for start in process.iterfind("bpmn:startEvent", NS):
+        form = _spiff_property(start, "formJsonSchemaFilename")
+        if form:
+            return form
+    return None
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:

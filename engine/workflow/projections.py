@@ -46,6 +46,8 @@ class WaitingTimer:
     name: str | None
     kind: str
     due_at: datetime
+    period_seconds: float | None = None  # a repeating timer's interval
+    cycles_left: int | None = None  # a repeating timer's remaining occurrences (-1: for ever)
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,18 @@ def _event_subprocess_waits(workflow: BpmnWorkflow) -> list[WaitingMessage]:
         for start in getattr(spec, "bpmn_start_events", []):
             for message in _message_definitions(start.event_definition):
                 environment = workflow.script_engine.environment
-                values = {p.name: environment.evaluate(p.retrieval_expression, dict(data))
-                          for p in getattr(message, "process_correlations", [])}
-                waits.append(WaitingMessage(f"{EVENT_SUBPROCESS_PREFIX}{name}:{start.bpmn_id}", start.bpmn_id,
-                                            message.name, values))
+                values = {
+                    p.name: environment.evaluate(p.retrieval_expression, dict(data))
+                    for p in getattr(message, "process_correlations", [])
+                }
+                waits.append(
+                    WaitingMessage(
+                        f"{EVENT_SUBPROCESS_PREFIX}{name}:{start.bpmn_id}",
+                        start.bpmn_id,
+                        message.name,
+                        values,
+                    )
+                )
     return waits
 
 
@@ -157,7 +167,17 @@ def _is_timer(definition: Any) -> bool:
 
 def _timer(task: Any, definition: Any, due: datetime) -> WaitingTimer:
     kind = type(definition).__name__.replace("Engine", "").lower()
-    return WaitingTimer(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name, kind, due)
+    value = task._get_internal_data("event_value")
+    cycle = value if kind == "cycle" and isinstance(value, dict) else {}
+    return WaitingTimer(
+        str(task.id),
+        task.task_spec.bpmn_id,
+        task.task_spec.bpmn_name,
+        kind,
+        due,
+        cycle.get("duration"),
+        cycle.get("cycles"),
+    )
 
 
 def _message_definitions(definition: Any) -> list[MessageEventDefinition]:
@@ -176,8 +196,7 @@ def _correlation(task: Any, message: MessageEventDefinition) -> dict[str, Any]:
 
 def _ready_task(task: Any, task_meta: dict[str, Any], timers: list[WaitingTimer]) -> ReadyTask:
     spec = task.task_spec
-    process_id = task.workflow.spec.name
-    meta = task_meta.get(process_id, {}).get(spec.bpmn_id) or _meta_anywhere(task_meta, spec.bpmn_id)
+    process_id, meta = _owner_and_meta(task_meta, task.workflow.spec.name, spec.bpmn_id)
     return ReadyTask(
         guid=str(task.id),
         task_spec_id=spec.bpmn_id,
@@ -191,10 +210,20 @@ def _ready_task(task: Any, task_meta: dict[str, Any], timers: list[WaitingTimer]
     )
 
 
-def _meta_anywhere(task_meta: dict[str, Any], task_id: str) -> dict[str, Any]:
-    """Tasks inside an embedded subprocess run in a workflow named after the subprocess, but their
-    details are recorded under the process that contains them (element ids are unique per file)."""
-    return next((tasks[task_id] for tasks in task_meta.values() if task_id in tasks), {})
+def _owner_and_meta(
+    task_meta: dict[str, Any], workflow_name: str, task_id: str
+) -> tuple[str, dict[str, Any]]:
+    """The process a task belongs to (its own, or a called one) and the details recorded for it.
+
+    Tasks inside an embedded subprocess run in a workflow named after the subprocess, but belong to
+    (and are recorded under) the process that contains them; element ids are unique per file.
+    """
+    if task_id in task_meta.get(workflow_name, {}):
+        return workflow_name, task_meta[workflow_name][task_id]
+    for owner, tasks in task_meta.items():
+        if task_id in tasks:
+            return owner, tasks[task_id]
+    return workflow_name, {}
 
 
 def _due_at(task: Any, meta: dict[str, Any], timers: list[WaitingTimer]) -> datetime | None:
@@ -206,7 +235,9 @@ def _due_at(task: Any, meta: dict[str, Any], timers: list[WaitingTimer]) -> date
             try:
                 stored = deadline_instant(task.workflow.script_engine.evaluate(task, expression)).isoformat()
             except Exception:  # a broken due date must not stop the case; the task shows no due date
-                log.warning("due date %r of task %s could not be worked out", expression, spec_id(task), exc_info=True)
+                log.warning(
+                    "due date %r of task %s could not be worked out", expression, spec_id(task), exc_info=True
+                )
                 return None
             task._set_internal_data(educase_due_at=stored)
         return datetime.fromisoformat(stored)

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
@@ -99,6 +100,23 @@ def deliver(workflow: BpmnWorkflow, task: Any | None, event_definition: Any, pay
         return
     task.task_spec.catch(task, event)
     task.task_spec._update(task)
+
+
+def deliver_to_start_event(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
+    """Give a new workflow the message its start event waits for.
+
+    Without a ``messageVariable`` on the message the payload's fields become task data.
+    """
+    for task in list(workflow.event_manager.tasks.values()):
+        for definition in getattr(
+            task.task_spec.event_definition, "event_definitions", [task.task_spec.event_definition]
+        ):
+            if getattr(definition, "name", None) == name and isinstance(definition, MessageEventDefinition):
+                if getattr(definition, "message_var", None) is None:
+                    task.set_data(**copy.deepcopy(payload))
+                deliver(workflow, task, definition, payload)
+                return
+    raise WorkflowError(f"The process '{workflow.spec.name}' does not start with message '{name}'.")
 
 
 def retry_task(workflow: BpmnWorkflow, guid: str, data_changes: dict[str, Any]) -> None:

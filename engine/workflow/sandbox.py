@@ -64,10 +64,30 @@ _FILENAME = "<string>"  # SpiffWorkflow finds the failing line by this name in t
 _MAX_ITEMS = 10_000_000
 _MAX_INT_BITS = 1_000_000
 _MAX_DEPTH = 50
-_FORBIDDEN = frozenset({
-    "eval", "exec", "compile", "open", "input", "globals", "locals", "vars", "dir", "type", "object",
-    "super", "getattr", "setattr", "delattr", "memoryview", "breakpoint", "help", "exit", "quit",
-})
+_FORBIDDEN = frozenset(
+    {
+        "eval",
+        "exec",
+        "compile",
+        "open",
+        "input",
+        "globals",
+        "locals",
+        "vars",
+        "dir",
+        "type",
+        "object",
+        "super",
+        "getattr",
+        "setattr",
+        "delattr",
+        "memoryview",
+        "breakpoint",
+        "help",
+        "exit",
+        "quit",
+    }
+)
 _GUARDED_BINOPS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_"}
 
 
@@ -176,8 +196,10 @@ def _check_size(symbol: str, a: Any, b: Any) -> None:
     elif symbol == "+":
         too_big = _length(a) + _length(b) > _MAX_ITEMS
     else:
-        too_big = max(_length(a) * (b if isinstance(b, int) else 0),
-                      _length(b) * (a if isinstance(a, int) else 0)) > _MAX_ITEMS
+        too_big = (
+            max(_length(a) * (b if isinstance(b, int) else 0), _length(b) * (a if isinstance(a, int) else 0))
+            > _MAX_ITEMS
+        )
     if too_big:
         raise SandboxViolation(f"'{symbol}' would build a value too large for a script")
 
@@ -195,10 +217,18 @@ def _guarded(symbol: str, apply: Callable[[Any, Any], Any]) -> Callable[[Any, An
 
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": _guarded("+", operator.iadd), "*=": _guarded("*", operator.imul),
-    "**=": _guarded("**", operator.ipow), "<<=": _guarded("<<", operator.ilshift),
-    "-=": operator.isub, "/=": operator.itruediv, "//=": operator.ifloordiv, "%=": operator.imod,
-    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+    "+=": _guarded("+", operator.iadd),
+    "*=": _guarded("*", operator.imul),
+    "**=": _guarded("**", operator.ipow),
+    "<<=": _guarded("<<", operator.ilshift),
+    "-=": operator.isub,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    ">>=": operator.irshift,
+    "&=": operator.iand,
+    "|=": operator.ior,
+    "^=": operator.ixor,
     "@=": operator.imatmul,
 }
 
@@ -243,20 +273,40 @@ def _refused(name: str) -> Callable[..., Any]:
 
 
 _GUARDS: dict[str, Any] = {
-    "_getattr_": _guarded_getattr, "_getitem_": operator.getitem, "_getiter_": iter,
+    "_getattr_": _guarded_getattr,
+    "_getitem_": operator.getitem,
+    "_getiter_": iter,
     "_write_": lambda value: value if type(value) in (dict, list) else _ReadOnly(value),
     "_inplacevar_": lambda op, a, b: _INPLACE[op](a, b),
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_unpack_sequence_": guarded_unpack_sequence,
-    "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs), "_print_": PrintCollector,
-    "_add_": _guarded("+", operator.add), "_mul_": _guarded("*", operator.mul),
-    "_pow_": _guarded("**", operator.pow), "_lshift_": _guarded("<<", operator.lshift),
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs),
+    "_print_": PrintCollector,
+    "_add_": _guarded("+", operator.add),
+    "_mul_": _guarded("*", operator.mul),
+    "_pow_": _guarded("**", operator.pow),
+    "_lshift_": _guarded("<<", operator.lshift),
 }
 _BUILTINS: dict[str, Any] = {
     **{name: value for name, value in safe_builtins.items() if not name.startswith("_")},
     **{name: _refused(name) for name in _FORBIDDEN | {"setattr", "delattr"}},
-    "min": min, "max": max, "sum": sum, "any": any, "all": all, "sorted": sorted, "reversed": reversed,
-    "enumerate": enumerate, "zip": zip, "map": map, "filter": filter, "list": list, "dict": dict,
-    "set": set, "frozenset": frozenset, "tuple": tuple, "range": _range,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "any": any,
+    "all": all,
+    "sorted": sorted,
+    "reversed": reversed,
+    "enumerate": enumerate,
+    "zip": zip,
+    "map": map,
+    "filter": filter,
+    "list": list,
+    "dict": dict,
+    "set": set,
+    "frozenset": frozenset,
+    "tuple": tuple,
+    "range": _range,
     "pow": lambda base, exp, mod=None: _GUARDS["_pow_"](base, exp) if mod is None else pow(base, exp, mod),
     # C code inside date.strftime / datetime.strptime imports these through the frame's builtins.
     # Scripts themselves can never name __import__ (RestrictedPython refuses names starting with "_").
@@ -289,16 +339,25 @@ def parse_date(value: str | date | None) -> date | None:
     """A date from ``YYYY-MM-DD``, or from a date and time with an offset (its date in England)."""
     if isinstance(value, str):
         text = value.strip()
-        value = (date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)) if text else None
+        value = (
+            (date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)) if text else None
+        )
     if isinstance(value, datetime):
         return clock.as_utc(value).astimezone(_england()).date()
     return value
 
 
 STANDARD_HELPERS: Mapping[str, Any] = {
-    "date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone, "UTC": UTC,
-    "now": clock.now, "today": today, "parse_date": parse_date,
-    "floor": math.floor, "ceil": math.ceil,
+    "date": date,
+    "datetime": datetime,
+    "timedelta": timedelta,
+    "timezone": timezone,
+    "UTC": UTC,
+    "now": clock.now,
+    "today": today,
+    "parse_date": parse_date,
+    "floor": math.floor,
+    "ceil": math.ceil,
     "format_date": lambda value, pattern=None: format_date(value, pattern),
 }
 

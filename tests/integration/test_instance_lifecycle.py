@@ -23,6 +23,13 @@ MONDAY = at("2026-03-02T09:00:00Z")  # a school day in the example calendar
 VALID = {"outcome": "support", "reviewed_on": "2026-03-03", "notice_ref": "PN-1"}
 
 
+@pytest.fixture(autouse=True)
+def _before_the_review_deadline():
+    """Work happens on Tuesday 3 March 2026 unless a test says otherwise (the review is due on the 23rd)."""
+    with clock.frozen_at(at("2026-03-03T10:00:00Z")):
+        yield
+
+
 def start_review(ctx, missed: int = 6, key: str = "B801200005001"):
     deploy(ctx, "review_case.bpmn")
     with clock.frozen_at(MONDAY):

@@ -471,3 +471,20 @@ def test_filter_data_never_raises_and_never_aliases(nti: dict[str, Any]) -> None
         "issued_on": {},
     }
     assert filter_data({"properties": {"a": {"$ref": "#/nowhere"}}}, {"a": {"b": 1}}) == {"a": {}}
+
+
+def test_a_submission_never_changes_read_only_fields() -> None:
+    from engine.forms import submitted_data
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "case_summary": {"type": "string", "readOnly": True},
+            "decision": {"type": "string"},
+            "panel": {"type": "object", "properties": {"chair": {"type": "string", "readOnly": True},
+                                                       "notes": {"type": "string"}}},
+        },
+    }
+    sent = {"case_summary": "forged", "decision": "uphold", "panel": {"chair": "forged", "notes": "ok"}}
+    assert submitted_data(schema, sent) == {"decision": "uphold", "panel": {"notes": "ok"}}
+    assert filter_data(schema, sent) == sent  # what is *shown* still includes them

@@ -1,0 +1,37 @@
+"""Every shipped scenario passes: each proves a process's path, deadlines and refusals.
+
+Scenarios run on their own fresh in-memory database, whatever EDUCASE_DATABASE_URL says.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.scenario import ScenarioFailed, load_scenario, run_scenario
+
+SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("*/*.y*ml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_scenario(path: Path) -> None:
+    result = run_scenario(path)  # raises ScenarioFailed at the first unmet expectation
+    assert result.steps_run == len(load_scenario(path)["steps"])
+
+
+def test_every_shipped_process_has_at_least_three_scenarios() -> None:
+    import process_library
+
+    processes = sorted(p.stem for p in Path(process_library.__file__).parent.glob("*.bpmn"))
+    counts = {p: len(list((Path(__file__).parents[1] / "scenarios" / p).glob("*.y*ml"))) for p in processes}
+    assert {p: n for p, n in counts.items() if n < 3} == {}
+
+
+def test_a_failing_expectation_names_the_step(tmp_path: Path) -> None:
+    original = Path(__file__).parents[1] / "scenarios" / "absence_referral" / "02_returned_to_school.yaml"
+    scenario = tmp_path / "wrong.yaml"
+    scenario.write_text(original.read_text() + "  - expect_state: error\n")
+    steps = len(load_scenario(original)["steps"])
+    with pytest.raises(ScenarioFailed, match=rf"step {steps + 1} \(expect_state error\) failed: the instance is"):
+        run_scenario(scenario)
