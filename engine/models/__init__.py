@@ -1,5 +1,6 @@
 """ORM tables, one module per area. Importing this package registers every table on ``Base.metadata``."""
 
+from .access import ApiToken, AuditEvent, InstanceEstablishment, Role, Team, TeamMembership, UserAccount
 from .attendance import AttendanceImport, AttendanceSummary, AttendanceYear, MarkCorrection
 from .calendar import CalendarRecord
 from .documents import Document
@@ -19,9 +20,11 @@ from .workflow import (
 
 __all__ = [
     "APPlacement",
+    "ApiToken",
     "AttendanceImport",
     "AttendanceSummary",
     "AttendanceYear",
+    "AuditEvent",
     "BpmnFile",
     "CalendarRecord",
     "Document",
@@ -31,6 +34,7 @@ __all__ = [
     "FormVersion",
     "HumanTask",
     "HumanTaskTeam",
+    "InstanceEstablishment",
     "MarkCorrection",
     "MessageRecord",
     "MessageWait",
@@ -39,6 +43,10 @@ __all__ = [
     "ProcessVersion",
     "Pupil",
     "PupilFlag",
+    "Role",
+    "Team",
+    "TeamMembership",
     "Timer",
+    "UserAccount",
     "WorkflowEvent",
 ]

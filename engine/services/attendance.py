@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -23,6 +23,9 @@ from ..context import Context
 from ..errors import InvalidInput, NotFound
 from ..models.attendance import AttendanceImport
 from ..models.people import Enrolment, Establishment, Pupil, PupilFlag
+
+#: Imports read, patch and rewrite mark strings: one at a time, or two could lose each other's marks.
+IMPORT_LOCK = 0x45445543_41534531  # "EDUCASE1"
 
 
 class _NothingApplied(Exception):
@@ -71,6 +74,8 @@ def _run(
     progress: Callable[[int], None] | None,
 ) -> None:
     now = clock.now()
+    if session.get_bind().dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
     record = AttendanceImport(
         file_name=str(path), format=fmt, sha256=digest, imported_at=now, imported_by=actor, summary={}
     )

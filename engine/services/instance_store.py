@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import EduCaseError, InstanceChanged, NotFound
+from ..models.access import InstanceEstablishment
 from ..models.documents import Document
 from ..models.workflow import (
     HumanTask,
@@ -268,6 +269,12 @@ def write_row(connection: Connection, row: InstanceRecord) -> None:
             f"Instance {row.id} was changed by someone else while you worked; reload it and try again."
         )
     row.lock_version += 1
+
+
+def link_establishments(session: Session, instance_id: int, laestabs: list[str]) -> None:
+    if laestabs:
+        session.connection().execute(insert(InstanceEstablishment.__table__),
+                                     [{"instance_id": instance_id, "laestab": code} for code in laestabs])
 
 
 def record(

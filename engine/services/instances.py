@@ -46,21 +46,17 @@ class InstanceView:
 
 
 _PV = ProcessVersion.__table__
-_LATEST = (
-    select(_PV.c.id)
-    .where(_PV.c.process_id == bindparam("process_id"))
-    .order_by(_PV.c.version.desc())
-    .limit(1)
-)
 _GIVEN = select(_PV.c.id).where(
     _PV.c.process_id == bindparam("process_id"), _PV.c.version == bindparam("version")
 )
 
 
-def latest_version_id(session: Session, process_id: str, version: int | None = None) -> int:
+def latest_version_id(ctx: Context, session: Session, process_id: str, version: int | None = None) -> int:
     """The id of the latest (or the given) version of a deployed process."""
-    params = {"process_id": process_id, "version": version}
-    found = session.connection().execute(_LATEST if version is None else _GIVEN, params).scalar()
+    if version is None:
+        found = ctx.versions.latest_id(session, process_id)
+    else:
+        found = session.connection().execute(_GIVEN, {"process_id": process_id, "version": version}).scalar()
     if found is None:
         if version is not None:
             raise NotFound(f"Process '{process_id}' has no version {version}.")
@@ -84,7 +80,7 @@ def start_instance(
     if data is not None and not isinstance(data, dict):
         raise InvalidInput('Initial data must be a JSON object, e.g. {"upn": "..."}.')
     with ctx.db.transaction() as session:
-        version_id = latest_version_id(session, process_id, version)
+        version_id = latest_version_id(ctx, session, process_id, version)
         opened = start_in_session(ctx, session, version_id, data or {}, business_key, actor)
         return _view_of_new(opened)
 
@@ -128,6 +124,26 @@ def start_in_session(
         store.record(session, "error", instance_id=opened.row.id, actor=None, data=error.as_dict())
     _route(ctx, session, thrown, opened.row.id)
     return opened
+
+
+# Where a case's start data name the establishments it concerns (their school users may see it).
+ESTABLISHMENT_PATHS = (
+    ("laestab",), ("establishment",), ("school", "laestab"), ("pupil", "school_laestab"),
+    ("pupil", "laestab"), ("home_school", "laestab"), ("receiving_school", "laestab"),
+    ("provider", "laestab"),
+)
+
+
+def establishments_in(data: dict[str, Any]) -> list[str]:
+    """The LAESTABs a case concerns, from the documented places in its start data."""
+    found: list[str] = []
+    for path in ESTABLISHMENT_PATHS:
+        value: Any = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str | int) and str(value).isdigit() and len(str(value)) == 7:
+            found.append(str(value))
+    return list(dict.fromkeys(found))
 
 
 def show_instance(ctx: Context, instance_id: int) -> InstanceView:

@@ -87,6 +87,7 @@ def deploy_sources(ctx: Context, sources: list[Source], *, actor: str | None = N
         for process_id in bundle.executable_ids():
             if _defining_file(bundle, process_id) in given:
                 report.deployed.append(_deploy_one(ctx, session, bundle, process_id, raw, actor))
+        session.info.setdefault("after_commit", []).append(ctx.versions.forget_latest)
         return report
 
 

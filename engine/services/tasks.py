@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 HT, HTT = HumanTask.__table__, HumanTaskTeam.__table__
 _SELECT_TASK = select(HT).where(HT.c.id == bindparam("id"))
 _SELECT_TEAMS = select(HTT.c.task_id, HTT.c.team).where(HTT.c.task_id.in_(bindparam("ids", expanding=True)))
+PI = store.PI
+_TASK_AND_INSTANCE = (
+    select(*[c.label(f"t_{c.name}") for c in HT.c], *[c.label(f"i_{c.name}") for c in PI.c])
+    .join(PI, PI.c.id == HT.c.instance_id)
+    .where(HT.c.id == bindparam("id"))
+    .with_for_update(of=[PI, HT])  # both rows re-read after waiting for a colleague's change
+)
 _SET_ASSIGNEE = update(HT).where(HT.c.id == bindparam("b_id")).values(assignee=bindparam("assignee"))
 
 
@@ -202,17 +209,12 @@ def _complete(
     override_assignee: bool,
 ) -> dict[str, Any] | Exception:
     with ctx.db.transaction() as session:
-        task = load_task(session, task_id, with_teams=False)
+        task, row = _task_and_locked_instance(ctx, session, task_id)
         if instance_id is not None and task.instance_id != instance_id:
             raise TaskNotReady(f"Task {task_id} does not belong to instance {instance_id}.")
-        _raise_closed(task)
+        _raise_closed(task)  # read under the instance's lock: nobody can be finishing it now
         if task.assignee and actor and task.assignee != actor and not override_assignee:
-            raise Conflict(
-                f"'{task.name}' is assigned to {task.assignee}; ask them or a manager to reassign it."
-            )
-        row = store.load(ctx, session, task.instance_id, lock=True)
-        if ctx.db.is_postgres:  # re-read under the row lock (SQLite's BEGIN IMMEDIATE already serialises)
-            _raise_closed(load_task(session, task_id, with_teams=False))
+            raise Conflict(f"'{task.name}' is assigned to {task.assignee}; ask them or a manager to reassign it.")
         if row.suspended:
             raise InstanceNotRunning(
                 f"The case is suspended; '{task.name}' cannot be completed until it resumes."
@@ -288,6 +290,16 @@ def _raise_closed(task: TaskRecord) -> None:
         raise TaskNotReady(
             f"'{task.name}' is no longer open (the process moved on); your submission was not applied."
         )
+
+
+def _task_and_locked_instance(ctx: Context, session: Session, task_id: str) -> tuple[TaskRecord, store.InstanceRecord]:
+    """The task and its instance in one read, the instance row locked (PostgreSQL) for the change."""
+    row = session.connection().execute(_TASK_AND_INSTANCE, {"id": task_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"There is no task {task_id}.")
+    task = TaskRecord(**{k[2:]: v for k, v in row.items() if k.startswith("t_")})
+    values = {k[2:]: v for k, v in row.items() if k.startswith("i_")}
+    return task, store.InstanceRecord(**values, version=ctx.versions.info(session, values["process_version_id"]))
 
 
 def load_task(session: Session, task_id: str, *, with_teams: bool = True) -> TaskRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,8 @@ _SELECT_INFO = select(
     _VERSION.c.start_messages,
     _VERSION.c.start_form_ref,
 ).where(_VERSION.c.id == bindparam("id"))
+_LATEST = (select(_VERSION.c.id).where(_VERSION.c.process_id == bindparam("process_id"))
+           .order_by(_VERSION.c.version.desc()).limit(1))
 _SELECT_SPEC = select(_VERSION.c.spec).where(_VERSION.c.id == bindparam("id"))
 
 
@@ -40,10 +43,26 @@ class VersionInfo:
 class VersionCache:
     """Version facts and restored specs by version id."""
 
-    def __init__(self, serializer: WorkflowSerializer) -> None:
+    def __init__(self, serializer: WorkflowSerializer, latest_check_seconds: float = 2.0) -> None:
         self._serializer = serializer
         self._infos: dict[int, VersionInfo] = {}
+        self._latest: dict[str, tuple[float, int]] = {}
+        self._latest_check = latest_check_seconds
         self._lock = threading.Lock()
+
+    def latest_id(self, session: Session, process_id: str) -> int | None:
+        """The newest version of a process, re-read at most every couple of seconds (deploying in
+        this process forgets it at once; another process's deploy is seen within the interval)."""
+        cached = self._latest.get(process_id)
+        if cached is not None and time.monotonic() - cached[0] < self._latest_check:
+            return cached[1]
+        found = session.connection().execute(_LATEST, {"process_id": process_id}).scalar()
+        if found is not None:
+            self._latest[process_id] = (time.monotonic(), int(found))
+        return found
+
+    def forget_latest(self) -> None:
+        self._latest.clear()
 
     def info(self, session: Session, version_id: int) -> VersionInfo:
         found = self._infos.get(version_id)
