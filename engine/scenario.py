@@ -63,6 +63,7 @@ class ScenarioResult:
     process: str
     steps_run: int = 0
     log: list[str] = field(default_factory=list)
+    instances: dict[str, int] = field(default_factory=dict)
 
 
 def load_scenario(path: Path) -> dict[str, Any]:
@@ -82,11 +83,14 @@ def run_scenario(
     process_library: Path | None = None,
     form_library: Path | None = None,
     echo: Callable[[str], None] | None = None,
+    ctx: Context | None = None,
 ) -> ScenarioResult:
-    """Run one scenario file on a fresh in-memory database. Raises ScenarioFailed on the first miss."""
+    """Run one scenario file on a fresh in-memory database (or on ``ctx``, whose database must have
+    the process library deployed and no calendar yet). Raises ScenarioFailed on the first miss."""
     scenario = load_scenario(path)
     result = ScenarioResult(str(path), scenario["process"])
-    ctx = _fresh_context(process_library, form_library)
+    own = ctx is None
+    ctx = ctx or _fresh_context(process_library, form_library)
     try:
         runner = _Runner(ctx, scenario, result, echo or (lambda _line: None))
         try:
@@ -96,8 +100,10 @@ def run_scenario(
         for number, step in enumerate(scenario["steps"] or [], start=1):
             runner.step(number, step)
             result.steps_run = number
+        result.instances = dict(runner.instances)
     finally:
-        ctx.db.dispose()
+        if own:
+            ctx.db.dispose()
     return result
 
 
