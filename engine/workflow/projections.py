@@ -165,8 +165,11 @@ def _is_timer(definition: Any) -> bool:
     return any(isinstance(d, ENGINE_TIMER_CLASSES) for d in inner)
 
 
+_TIMER_KINDS = {"EngineTimeDate": "date", "EngineDuration": "duration", "EngineCycle": "cycle"}
+
+
 def _timer(task: Any, definition: Any, due: datetime) -> WaitingTimer:
-    kind = type(definition).__name__.replace("Engine", "").lower()
+    kind = _TIMER_KINDS.get(type(definition).__name__, "multiple")
     value = task._get_internal_data("event_value")
     cycle = value if kind == "cycle" and isinstance(value, dict) else {}
     return WaitingTimer(
