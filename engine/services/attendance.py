@@ -17,6 +17,7 @@ from ..attendance import reports
 from ..attendance.importers import FORMATS, MARK_FORMATS, ImportReport, ImportRun, detect_format
 from ..attendance.layout import end_offset, school_year_of, year_start
 from ..attendance.measures import measure
+from ..attendance.placements import record_actual_starts
 from ..attendance.store import iter_years, load_years
 from ..calendar import SchoolCalendar
 from ..context import Context
@@ -85,6 +86,8 @@ def _run(
         la_calendar(ctx, session)  # refuse the file whole, before reading it, when no calendar is loaded
     run = ImportRun(session, report, now, path.name, record.id, lambda: la_calendar(ctx, session), progress)
     FORMATS[fmt](run, path)
+    if fmt in MARK_FORMATS and (started := record_actual_starts(session)):
+        report.changes["ap_placements_started"] += started
     if report.strict and report.rejected:
         raise _NothingApplied
     report.applied, report.import_id = True, record.id

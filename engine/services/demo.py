@@ -18,7 +18,7 @@ from ..attendance.layout import school_year_of, year_end
 from ..attendance.measures import measure, total
 from ..calendar import CalendarError, SchoolCalendar
 from ..context import Context
-from ..errors import Conflict
+from ..errors import Conflict, InvalidInput
 from ..models.attendance import AttendanceYear
 from ..models.people import (
     APPlacement,
@@ -44,12 +44,18 @@ def generate_demo_data(
     """Generate and store a synthetic LA of ``pupils`` pupils; returns what was made and the achieved
     absence figures. Refuses a database that already has pupils or establishments."""
     say = progress or (lambda _text: None)
+    if pupils < 1:
+        raise InvalidInput(f"--pupils must be at least 1, not {pupils}")
     started = time.perf_counter()
     with ctx.db.transaction() as session:
         _require_empty(session)
         calendar, loaded = _calendar(ctx, session)
         first_ids = {name: next_id(session, model.__table__) for name, model in _ID_TABLES.items()}
     as_of = as_of or _last_term_day(calendar)
+    if not calendar.first_day <= as_of <= calendar.last_day:
+        raise CalendarError(
+            f"--as-of {as_of.isoformat()} is outside the loaded terms ({calendar.first_day} to {calendar.last_day})"
+        )
     if loaded:
         say(f"no LA calendar was loaded: loaded the example term dates ({EXAMPLE_TERM_DATES.name})")
     la = demo_data.build(calendar, pupils, seed, as_of, first_ids)

@@ -29,6 +29,9 @@ from ..models.people import (
     PupilFlag,
 )
 
+#: The expected minimum school week (DfE, from September 2024): a part-time timetable is less than this.
+FULL_TIME_HOURS = 32.5
+
 
 def pupil_attendance(ctx: Context, upn: str, as_of: date, recent_days: int = 10) -> dict[str, Any]:
     """A pupil's enrolments with measures to ``as_of``, the last ``recent_days`` school days' marks,
@@ -124,8 +127,10 @@ def add_part_time_timetable(
     """Record an agreed part-time timetable (time-limited: it needs a review date after its start)."""
     if review <= start:
         raise InvalidInput("a part-time timetable needs a review date after its start date")
-    if not 0 < hours_per_week < 40:
-        raise InvalidInput(f"{hours_per_week} hours a week is not a part-time timetable")
+    if not 0 < hours_per_week < FULL_TIME_HOURS:
+        raise InvalidInput(
+            f"{hours_per_week} hours a week is not a part-time timetable (under the {FULL_TIME_HOURS}-hour school week)"
+        )
     with ctx.db.transaction() as session:
         _require(session, Enrolment, enrolment_id)
         row = PartTimeTimetable(
@@ -162,6 +167,8 @@ def record_exclusion(
     _check(kind, vocabulary.EXCLUSION_KINDS, "kind")
     if kind == "suspension" and not length_days:
         raise InvalidInput("a suspension needs its length in school days")
+    if kind == "lunchtime" and lunchtime_sessions < 1:
+        raise InvalidInput("a lunchtime suspension needs its number of lunchtime sessions")
     with ctx.db.transaction() as session:
         _require(session, Enrolment, enrolment_id)
         row = Exclusion(

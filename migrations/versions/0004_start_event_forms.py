@@ -22,13 +22,21 @@ def upgrade() -> None:
     with op.batch_alter_table("process_version", schema=None) as batch_op:
         batch_op.add_column(sa.Column("start_form_ref", sa.String(length=200), nullable=True))
     with op.batch_alter_table("message_wait", schema=None) as batch_op:
-        batch_op.alter_column("task_guid", existing_type=sa.String(length=36), type_=sa.String(length=300),
-                              existing_nullable=False)
+        batch_op.alter_column(
+            "task_guid",
+            existing_type=sa.String(length=36),
+            type_=sa.String(length=300),
+            existing_nullable=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("message_wait", schema=None) as batch_op:
-        batch_op.alter_column("task_guid", existing_type=sa.String(length=300), type_=sa.String(length=36),
-                              existing_nullable=False)
+        batch_op.alter_column(
+            "task_guid",
+            existing_type=sa.String(length=300),
+            type_=sa.String(length=36),
+            existing_nullable=False,
+        )
     with op.batch_alter_table("process_version", schema=None) as batch_op:
         batch_op.drop_column("start_form_ref")
