@@ -27,6 +27,7 @@ demo: install
 ## make bench: the benchmarks at their default (small) size
 bench: install
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/attendance.py
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check engine webapp admin bench
