@@ -9,14 +9,15 @@ A :class:`Principal` is the person (or API token) acting. The rules:
 * **school users** see only cases concerning their own establishment, and only the tasks of those
   cases in the ``school`` lane; anything else is, for them, as if it did not exist.
 
-Shared flags (EHCP, CLA, CP...) are visible only to those whose ``flags_visible`` names them.
+Shared flags (EHCP, CLA, CP...) are visible only to those whose ``flags_visible`` names them, or to
+whom the sharing service opened them (the flag's ``visible_to``: empty for all staff, or teams/roles).
 Services return the data; callers filter with these functions, and answer "not found" (never
 "forbidden") for records one may not know exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,10 +131,51 @@ def require_role(allowed: bool, action: str) -> None:
 
 
 def visible_flags(principal: Principal, flags: Iterable[Any]) -> list[Any]:
-    """Only the shared flags this person may see (restricted flags stay restricted)."""
+    """Only the shared flags this person may see (restricted flags stay restricted).
+
+    ``flags``: ``PupilFlag`` rows or dicts with ``flag`` (or ``kind``) and optionally ``visible_to``.
+    A flag is visible when this person's ``flags_visible`` names it, or when the service sharing it
+    shares it with every member of staff (``visible_to`` empty) or with one of this person's teams or
+    their role.
+    """
     if principal.is_admin:
         return list(flags)
-    return [f for f in flags if _get(f, "kind") in principal.flags_visible]
+    return [f for f in flags if _may_see_flag(principal, f)]
+
+
+def _may_see_flag(principal: Principal, flag: Any) -> bool:
+    if (_get(flag, "flag") or _get(flag, "kind")) in principal.flags_visible:
+        return True
+    shared_with = _get(flag, "visible_to")
+    if shared_with is None:
+        return False
+    return not shared_with or bool(set(shared_with) & (principal.teams | {principal.role}))
+
+
+# --- areas and pupils -----------------------------------------------------------------------------------
+
+#: Who may enter each area of the web app (a blueprint protects itself with its area's name).
+AREAS: dict[str, Callable[[Principal], bool]] = {
+    "admin": lambda p: p.is_admin,  # designers, rules, users
+    "manage": lambda p: p.is_manager,  # monitoring, reassigning, dashboards
+    "tasks": lambda p: not p.is_school,  # the LA's inbox and casework
+    "portal": lambda p: p.is_school,  # a school's own pupils and submissions
+    "api": lambda p: True,  # each API call then asks the functions above about its records
+}
+
+
+def may_enter(principal: Principal, area: str) -> bool:
+    """May ``principal`` use this area at all? Unknown areas are closed."""
+    rule = AREAS.get(area)
+    return bool(rule and rule(principal))
+
+
+def may_see_pupil(principal: Principal, establishments: Iterable[str]) -> bool:
+    """LA staff see every pupil; a school user only pupils enrolled at their establishment
+    (``establishments``: the LAESTABs of the pupil's enrolments)."""
+    if not principal.is_school:
+        return True
+    return principal.establishment is not None and principal.establishment in set(establishments)
 
 
 # --- helpers --------------------------------------------------------------------------------------------

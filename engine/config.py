@@ -27,6 +27,8 @@ class Settings:
     script_time_limit_seconds: float = 2.0
     scheduler_enabled: bool = False
     live_workflow_cache_size: int = 2000
+    login_lockout_failures: int = 5  # consecutive wrong passwords that lock an account...
+    login_lockout_minutes: float = 15.0  # ...for this long
     process_library_path: Path | None = None
     form_library_path: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
@@ -36,6 +38,10 @@ class Settings:
             raise ConfigurationError("EDUCASE_TIMER_POLL_SECONDS must be a positive number of seconds")
         if self.script_time_limit_seconds <= 0:
             raise ConfigurationError("EDUCASE_SCRIPT_TIME_LIMIT_SECONDS must be positive")
+        if self.login_lockout_failures < 1 or self.login_lockout_minutes <= 0:
+            raise ConfigurationError(
+                "EDUCASE_LOGIN_LOCKOUT_FAILURES must be at least 1 and EDUCASE_LOGIN_LOCKOUT_MINUTES positive"
+            )
 
 
 def _bool(value: str) -> bool:
@@ -70,6 +76,8 @@ def load_settings(**overrides: object) -> Settings:
         "script_time_limit_seconds": _number("SCRIPT_TIME_LIMIT_SECONDS", 2.0),
         "scheduler_enabled": _bool(os.environ.get(f"{ENV_PREFIX}SCHEDULER_ENABLED", "false")),
         "live_workflow_cache_size": int(_number("LIVE_WORKFLOW_CACHE_SIZE", 2000)),
+        "login_lockout_failures": int(_number("LOGIN_LOCKOUT_FAILURES", 5)),
+        "login_lockout_minutes": _number("LOGIN_LOCKOUT_MINUTES", 15.0),
     }
     for name in ("PROCESS_LIBRARY_PATH", "FORM_LIBRARY_PATH"):
         if os.environ.get(ENV_PREFIX + name):

@@ -7,6 +7,7 @@ import click
 from .admin_commands import calendar, db, scheduler
 from .attendance_commands import attendance, demo_data
 from .scenario_commands import scenario
+from .user_commands import token, user
 from .workflow_commands import instance, message, process, task, timers_group
 
 COMMANDS: list[click.Command] = [
@@ -21,6 +22,8 @@ COMMANDS: list[click.Command] = [
     scenario,
     attendance,
     demo_data,
+    user,
+    token,
 ]
 
 
