@@ -19,10 +19,10 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-## make demo: a fresh demo database with the process library and sample cases, then the walk-through
+## make demo: a fresh demo database (processes, accounts, a synthetic LA, sample cases), served on http://127.0.0.1:5000
 demo: install
 	EDUCASE_INSTANCE_PATH=$(DEMO_DIR) EDUCASE_DATABASE_URL=sqlite:///$(abspath $(DEMO_DIR))/educase.sqlite \
-		$(BIN)/python -m engine.demo --fresh
+		$(BIN)/python -m webapp.demo --fresh
 
 ## make bench: the benchmarks at their default (small) size
 bench: install

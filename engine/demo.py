@@ -1,54 +1,70 @@
-"""`make demo`: a demo database with the process library, sample cases, and a CLI walk-through.
+"""The demo: a database with term dates, the process library, one account per role, a synthetic LA
+(establishments, pupils, this school year's marks) and sample cases at different stages.
 
-    python -m engine.demo [--fresh]
+    python -m engine.demo [--fresh] [--pupils N]      # prepare only (the CLI walk-through)
+    python -m webapp.demo [--fresh]                   # prepare, then serve http://127.0.0.1:5000
 
 Uses EDUCASE_DATABASE_URL (``make demo`` points it at instance/demo/educase.sqlite). The sample cases
-come from ``process_library/demo_cases.json``: each names a process, a business key, initial data and
-optionally the tasks to complete so the case sits at a later stage.
+come from ``process_library/demo_cases.json`` (built from the scenarios by scripts/make_demo_cases.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import process_library
 
-from . import migrate
+from . import clock, migrate
 from .config import load_settings
 from .context import Context, create_context
 from .db import Database
 from .errors import EduCaseError
-from .services import calendars, instances, processes, tasks
+from .services import calendars, instances, processes, tasks, users
+from .services.demo import generate_demo_data
+from .workflow.deadlines import uk_today
 
-TERM_DATES = Path(__file__).parent / "data" / "term-dates-example-2025-26.json"
+TERM_DATES = Path(__file__).parent / "data" / "term-dates-example-2025-27.json"
+DEMO_PASSWORD = "educase-demo-2026"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    args = parse_args()
+    ctx = prepare(fresh=args.fresh, pupils=args.pupils)
+    print(walkthrough(ctx.settings.database_url))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
-    args = parser.parse_args()
+    parser.add_argument("--pupils", type=int, default=2000, help="pupils in the synthetic LA (default 2000)")
+    parser.add_argument("--port", type=int, default=5000)
+    return parser.parse_args()
+
+
+def prepare(*, fresh: bool, pupils: int) -> Context:
+    """Make (or reuse) the demo database and return an engine context on it."""
     settings = load_settings()
-    _reset(settings.database_url, args.fresh)
+    created = _reset(settings.database_url, fresh)
     ctx = create_context(settings)
-    setup(ctx)
-    _walkthrough(settings.database_url)
+    if created:
+        setup(ctx, pupils)
+    return ctx
 
 
-def setup(ctx: Context) -> list[int]:
-    """Term dates, the whole process library, and the sample cases. Returns the instance ids."""
+def setup(ctx: Context, pupils: int = 2000) -> list[int]:
+    """Everything the demo shows. Returns the ids of the sample cases."""
     with ctx.db.transaction() as session:
         calendars.load_calendar(session, TERM_DATES)
     ctx.calendars.invalidate()
     report = processes.deploy_sources(ctx, processes.read_sources([ctx.process_library_path]), actor="demo")
-    for deployed in report.deployed:
-        print(f"deployed {deployed.process_id} v{deployed.version} ({deployed.status})")
-    return [_start_case(ctx, case) for case in _cases()]
+    print(f"deployed {len(report.deployed)} processes: {', '.join(d.process_id for d in report.deployed)}")
+    users.create_demo_accounts(ctx, DEMO_PASSWORD)
+    made = generate_demo_data(ctx, pupils, seed=1, as_of=uk_today(clock.now()))
+    print(f"synthetic LA: {made.get('pupils', pupils)} pupils; marks to {uk_today(clock.now())}")
+    return [case_id for case in _cases() if (case_id := _start_case(ctx, case)) is not None]
 
 
 def _cases() -> list[dict[str, Any]]:
@@ -56,54 +72,63 @@ def _cases() -> list[dict[str, Any]]:
     return json.loads(path.read_text()) if path.exists() else []
 
 
-def _start_case(ctx: Context, case: dict[str, Any]) -> int:
-    view = instances.start_instance(
-        ctx,
-        case["process"],
-        data=case.get("data", {}),
-        business_key=case.get("key"),
-        actor=case.get("by", "demo"),
-    )
+def _start_case(ctx: Context, case: dict[str, Any]) -> int | None:
+    try:
+        view = instances.start_instance(ctx, case["process"], data=case.get("data", {}),
+                                        business_key=case.get("key"), actor="demo")
+    except EduCaseError as error:
+        print(f"  (a demo {case['process']} case could not start: {error.message})")
+        return None
     for step in case.get("complete", []):
         open_tasks = tasks.list_tasks(ctx, tasks.TaskQuery(instance_id=view.id))
         task = next((t for t in open_tasks if t["task_id"] == step["task"]), None)
         if task is None:
             break
         try:
-            tasks.complete_task(ctx, task["id"], step.get("data", {}), actor=step.get("as", "demo"))
-        except EduCaseError as error:
-            print(f"  (demo case {case['process']} stopped at {step['task']}: {error.message})")
-            break
-    shown = instances.show_instance(ctx, view.id)
-    print(f"case {view.id}: {case['process']} for {case.get('key')} -> {shown.state}")
+            tasks.complete_task(ctx, task["id"], step.get("data", {}), actor=step.get("as", "demo"),
+                                override_assignee=True)
+        except EduCaseError:
+            break  # the case stays at this step: realistic enough for a demo
     return view.id
 
 
-def _reset(url: str, fresh: bool) -> None:
-    if fresh and url.startswith("sqlite:///"):
+def _reset(url: str, fresh: bool) -> bool:
+    """Migrate the database; True when it is new (so it needs the demo data)."""
+    if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        new = not path.exists()
+    else:
+        new = fresh
     database = Database(url)
     migrate.upgrade(database)
     database.dispose()
+    return new
 
 
-def _walkthrough(url: str) -> None:
-    env = f"EDUCASE_DATABASE_URL={url}"
-    print(f"""
-The demo database is ready. Try, with {env} set (export it, or prefix each command):
+def accounts_table() -> str:
+    rows = [f"  {name:<10} {role:<14} {title}" for name, _, role, _, title, _ in users.demo_account_rows()]
+    return "\n".join(["  USERNAME   ROLE           JOB", *rows, f"  (every demo account's password: {DEMO_PASSWORD})"])
 
+
+def walkthrough(url: str) -> str:
+    return f"""
+The demo database is ready ({url}).
+Demo accounts:
+{accounts_table()}
+
+From the command line (with EDUCASE_DATABASE_URL={url}):
   educase process list
   educase task list --team attendance
-  educase task claim TASK_ID --as ewo1
-  educase task complete TASK_ID --as ewo1 --data '{{...}}'     # the form's fields; errors say which
+  educase task claim TASK_ID --as ewo
+  educase task complete TASK_ID --as ewo --data '{{...}}'     # the form's fields; errors say which
   educase instance show INSTANCE_ID
-  educase timers run-due --now 2026-06-01T09:00:00Z          # fire every timer due by then
-  educase message send penalty_paid --correlation '{{"notice_ref": "..."}}' --payload '{{"amount": 80}}'
-  educase calendar add-school-days 2026-03-02 15
-""")
-    os.environ.setdefault("EDUCASE_DATABASE_URL", url)
+  educase timers run-due                                      # the scheduler does this every few seconds
+  educase attendance report --establishment 8012000
+  educase calendar add-school-days 2026-12-07 15
+"""
 
 
 if __name__ == "__main__":

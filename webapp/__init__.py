@@ -57,6 +57,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     # --- end of blueprints ---
 
+    if ctx.settings.scheduler_enabled and not app.testing:
+        from engine.scheduler import start_in_background
+
+        app.extensions["educase_scheduler"] = start_in_background(ctx)
+
     @app.get("/healthz")
     @security.public
     def healthz() -> dict[str, str]:

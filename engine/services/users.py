@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
@@ -409,6 +409,11 @@ _DEMO_ACCOUNTS = [  # username, name, role, teams, job title, flags beyond those
     ("send", "Sam Send", Role.CASEWORKER, ["send", "panel"], "SEND caseworker", ["CLA"]),
     ("school", "Sasha School", Role.SCHOOL, ["school"], "Attendance lead", []),
 ]
+
+
+def demo_account_rows() -> list[tuple[Any, ...]]:
+    """(username, name, role, teams, job title, flags) of each demo account."""
+    return list(_DEMO_ACCOUNTS)
 
 
 def create_demo_accounts(ctx: Context, password: str) -> list[str]:
