@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, false, select
 
 from .errors import NotFound, PermissionDenied
 from .models.access import InstanceEstablishment, Role
+from .models.episodes import Episode
 from .models.workflow import HumanTask, HumanTaskTeam
 
 SCHOOL_LANE = "school"
@@ -176,6 +177,34 @@ def may_see_pupil(principal: Principal, establishments: Iterable[str]) -> bool:
     if not principal.is_school:
         return True
     return principal.establishment is not None and principal.establishment in set(establishments)
+
+
+# --- episodes -------------------------------------------------------------------------------------------
+
+
+def may_see_episode(principal: Principal, *, team: str, owner: str | None = None) -> bool:
+    """Episodes are the LA's casework: managers see them all, caseworkers those of their teams and
+    those they own; school users see none."""
+    if principal.sees_everything:
+        return True
+    if principal.is_school:
+        return False
+    return team in principal.teams or (owner is not None and owner == principal.username)
+
+
+def may_open_episode(principal: Principal, team: str) -> bool:
+    """Managers open episodes for any team; caseworkers for their own teams only."""
+    return principal.sees_everything or (not principal.is_school and team in principal.teams)
+
+
+def restrict_episodes(principal: Principal, query: Select[Any]) -> Select[Any]:
+    """Narrow a ``select(... episode ...)`` to the episodes ``principal`` may see."""
+    if principal.sees_everything:
+        return query
+    if principal.is_school:
+        return query.where(false())
+    ep = Episode.__table__
+    return query.where(ep.c.team.in_(sorted(principal.teams)) | (ep.c.owner == principal.username))
 
 
 # --- helpers --------------------------------------------------------------------------------------------

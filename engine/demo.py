@@ -22,7 +22,7 @@ from .config import load_settings
 from .context import Context, create_context
 from .db import Database
 from .errors import EduCaseError
-from .services import calendars, instances, processes, tasks, users
+from .services import calendars, episode_templates, instances, processes, tasks, users
 from .services.demo import generate_demo_data
 from .workflow.deadlines import uk_today
 
@@ -62,6 +62,7 @@ def setup(ctx: Context, pupils: int = 2000) -> list[int]:
     report = processes.deploy_sources(ctx, processes.read_sources([ctx.process_library_path]), actor="demo")
     print(f"deployed {len(report.deployed)} processes: {', '.join(d.process_id for d in report.deployed)}")
     users.create_demo_accounts(ctx, DEMO_PASSWORD)
+    episode_templates.load_default_templates(ctx)
     made = generate_demo_data(ctx, pupils, seed=1, as_of=uk_today(clock.now()))
     print(f"synthetic LA: {made.get('pupils', pupils)} pupils; marks to {uk_today(clock.now())}")
     return [case_id for case in _cases() if (case_id := _start_case(ctx, case)) is not None]

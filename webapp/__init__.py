@@ -31,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from engine.config import load_settings
     from engine.context import create_context
 
-    from . import auth, errors, forms_render, security
+    from . import api, auth, errors, forms_render, instances, security, tasks
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(_config_from_environment())
@@ -55,6 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # webapp.security.restrict_area(bp, "tasks" | "manage" | "admin" | "portal" | "api"); signing in,
     # CSRF and security headers already apply to every route.
     app.register_blueprint(auth.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(instances.bp)
     # --- end of blueprints ---
 
     if ctx.settings.scheduler_enabled and not app.testing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .admin_commands import calendar, db, scheduler
+from .alert_commands import alerts
 from .attendance_commands import attendance, demo_data
 from .scenario_commands import scenario
 from .user_commands import token, user
@@ -22,6 +23,7 @@ COMMANDS: list[click.Command] = [
     scenario,
     attendance,
     demo_data,
+    alerts,
     user,
     token,
 ]

@@ -1,9 +1,20 @@
 """ORM tables, one module per area. Importing this package registers every table on ``Base.metadata``."""
 
 from .access import ApiToken, AuditEvent, InstanceEstablishment, Role, Team, TeamMembership, UserAccount
+from .alerts import (
+    Alert,
+    AlertEvaluation,
+    AlertHistory,
+    AlertNotification,
+    AlertRecipient,
+    AlertRuleRecord,
+    AlertRuleVersion,
+)
 from .attendance import AttendanceImport, AttendanceSummary, AttendanceYear, MarkCorrection
 from .calendar import CalendarRecord
 from .documents import Document
+from .drafts import TaskDraft
+from .episodes import Episode, EpisodeDocument, EpisodeInstance, EpisodeNote, EpisodeTemplate, WorkItem
 from .forms import FormVersion
 from .people import APPlacement, Enrolment, Establishment, Exclusion, PartTimeTimetable, Pupil, PupilFlag
 from .workflow import (
@@ -20,6 +31,13 @@ from .workflow import (
 
 __all__ = [
     "APPlacement",
+    "Alert",
+    "AlertEvaluation",
+    "AlertHistory",
+    "AlertNotification",
+    "AlertRecipient",
+    "AlertRuleRecord",
+    "AlertRuleVersion",
     "ApiToken",
     "AttendanceImport",
     "AttendanceSummary",
@@ -29,6 +47,11 @@ __all__ = [
     "CalendarRecord",
     "Document",
     "Enrolment",
+    "Episode",
+    "EpisodeDocument",
+    "EpisodeInstance",
+    "EpisodeNote",
+    "EpisodeTemplate",
     "Establishment",
     "Exclusion",
     "FormVersion",
@@ -44,9 +67,11 @@ __all__ = [
     "Pupil",
     "PupilFlag",
     "Role",
+    "TaskDraft",
     "Team",
     "TeamMembership",
     "Timer",
     "UserAccount",
+    "WorkItem",
     "WorkflowEvent",
 ]

@@ -120,6 +120,7 @@ def start_in_session(
         actor=actor,
         data={"business_key": business_key, "version": version.version, "data": data},
     )
+    store.link_establishments(session, opened.row.id, establishments_in(data))
     if error is not None:
         store.record(session, "error", instance_id=opened.row.id, actor=None, data=error.as_dict())
     _route(ctx, session, thrown, opened.row.id)

@@ -263,6 +263,7 @@ def _deploy_one(
             for pid in [process_id, *called]
         },
         start_messages=list(info.start_messages),
+        start_form_ref=info.start_form_ref,
         called_processes=called,
         deployed_at=clock.now(),
         deployed_by=actor,

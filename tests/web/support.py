@@ -55,4 +55,4 @@ def sign_in(
 
 def page_token(client: FlaskClient, path: str = "/sign-in") -> str:
     """A CSRF token for the client's current session."""
-    return csrf_token(client.get(path).text)
+    return csrf_token(client.get(path, follow_redirects=True).text)

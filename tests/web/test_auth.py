@@ -107,8 +107,9 @@ def audit_actions(ctx: Context, object_type: str, object_id: object) -> list[str
 def test_sign_in_goes_home_and_is_audited(client: FlaskClient, ctx: Context, ewo: Any) -> None:
     response = sign_in(client, "ewo")
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    home = client.get("/")
-    assert home.status_code == 200 and "Erin Welfare" in home.text  # no /tasks yet: the dashboard
+    assert client.get("/").headers["Location"] == "/tasks"  # a caseworker's home is the inbox
+    home = client.get("/tasks")
+    assert home.status_code == 200 and "Erin Welfare" in home.text
     assert audit_actions(ctx, "user", "ewo") == ["create", "sign_in"]
     assert audit.trail(ctx, "user", "ewo")[0].source_ip == "127.0.0.1"
 
@@ -225,9 +226,9 @@ def test_signing_out_after_the_session_has_ended_just_shows_sign_in(client: Flas
 
 def test_changing_the_password_ends_other_sessions(client: FlaskClient, ctx: Context, ewo: Any) -> None:
     sign_in(client, "ewo")
-    assert client.get("/").status_code == 200
+    assert client.get("/tasks").status_code == 200
     users.set_password(ctx, "ewo", "a brand new passphrase")
-    assert client.get("/").status_code == 302
+    assert client.get("/tasks").status_code == 302
 
 
 def test_closed_account_is_signed_out(client: FlaskClient, ctx: Context, ewo: Any) -> None:
@@ -479,7 +480,7 @@ def test_home_sends_each_role_to_its_area_when_it_exists(app: Flask, ctx: Contex
 def test_html_in_display_names_is_escaped(client: FlaskClient, ctx: Context) -> None:
     make_user(ctx, "mallory", display_name='<script>alert("x")</script><b>Mal</b>')
     sign_in(client, "mallory")
-    home = client.get("/").text
+    home = client.get("/tasks").text
     assert "<script>alert" not in home and "<b>Mal" not in home
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;Mal&lt;/b&gt;" in home
 
@@ -512,7 +513,7 @@ def test_security_headers_on_every_response(client: FlaskClient, ewo: Any) -> No
 
 def test_the_only_inline_script_is_the_one_the_policy_allows(client: FlaskClient, ewo: Any) -> None:
     sign_in(client, "ewo")
-    page = client.get("/")
+    page = client.get("/tasks")
     csp = page.headers["Content-Security-Policy"]
     inline = [s for s in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", page.text, re.S)]
     assert len(inline) == 1  # GOV.UK Frontend's js-enabled class
