@@ -31,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from engine.config import load_settings
     from engine.context import create_context
 
-    from . import api, auth, errors, forms_render, instances, security, tasks
+    from . import api, auth, errors, forms_render, instances, navigation, security, tasks
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(_config_from_environment())
@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     forms_render.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    navigation.init_app(app)
     errors.init_app(app)
 
     # --- blueprints ---
