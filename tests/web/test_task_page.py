@@ -158,6 +158,17 @@ def test_only_what_the_form_declares_reaches_the_browser(app: Flask, case: dict[
         assert internal not in page
 
 
+def test_a_school_sees_only_its_own_part_of_the_history(
+    app: Flask, calendar_ctx: Context, case: dict[str, Any]
+) -> None:
+    acknowledge = returned_to_school(calendar_ctx, case)
+    school_page = signed_in(app, "head").get(f"/tasks/{acknowledge}").text
+    history = school_page.split('id="history"')[1].split("</ol>")[0]
+    assert "Case started" in history and "Triage the referral" not in history and "Erin Welfare" not in history
+    la_page = signed_in(app, "boss").get(f"/tasks/{acknowledge}").text
+    assert "Triage the referral" in la_page.split('id="history"')[1].split("</ol>")[0]
+
+
 def test_viewing_a_task_is_audited(app: Flask, ctx: Context, case: dict[str, Any]) -> None:
     signed_in(app, "ewo").get(f"/tasks/{case['triage']}")
     assert [(e.actor, e.action) for e in audit.trail(ctx, "task", case["triage"])] == [("ewo", "view")]

@@ -12,7 +12,6 @@ from flask import Blueprint, request
 from engine import access
 
 from ..security import current_principal
-from ..tasks.navigation import navigation
 
 bp = Blueprint("instances", __name__)
 
@@ -25,7 +24,5 @@ def _enter_area() -> None:
     if request.endpoint not in OPEN_TO_CASE_READERS:
         access.require(access.may_enter(current_principal(), "manage"), "page")
 
-
-bp.context_processor(lambda: {"navigation": navigation("instances")})
 
 from . import views  # noqa: E402, F401  (registers the routes on bp)

@@ -5,6 +5,7 @@ retry}."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -121,7 +122,11 @@ def retry(instance_id: int) -> ResponseReturnValue:
 
 
 def _act(
-    instance_id: int, action: str, change: Any, done_text: str, details: dict[str, Any] | None = None
+    instance_id: int,
+    action: str,
+    change: Callable[[], None],
+    done_text: str,
+    details: dict[str, Any] | None = None,
 ) -> ResponseReturnValue:
     try:
         change()

@@ -13,7 +13,6 @@ from engine import access
 
 from ..security import current_principal
 from .deadlines import uk_deadline
-from .navigation import navigation
 
 bp = Blueprint("tasks", __name__)
 
@@ -27,7 +26,6 @@ def _enter_area() -> None:
         access.require(access.may_enter(current_principal(), "tasks"), "page")
 
 
-bp.context_processor(lambda: {"navigation": navigation("tasks")})
 bp.add_app_template_filter(uk_deadline)
 
 from . import inbox_views, task_views  # noqa: E402, F401  (registers the routes on bp)

@@ -4,6 +4,7 @@ results), and the buttons on tasks: claim, release, reassign (managers, with a p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -87,7 +88,9 @@ def reassign(task_id: str) -> ResponseReturnValue:
     )
 
 
-def _change(task_id: str, action: str, change: Any, done_text: str) -> ResponseReturnValue:
+def _change(
+    task_id: str, action: str, change: Callable[[], dict[str, Any]], done_text: str
+) -> ResponseReturnValue:
     back = local_path(request.form.get("next")) or url_for("tasks.task", task_id=task_id)
     try:
         done = change()
