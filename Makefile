@@ -28,6 +28,7 @@ demo: install
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/attendance.py
+	$(BIN)/python bench/web.py
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check engine webapp admin bench

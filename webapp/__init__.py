@@ -31,7 +31,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from engine.config import load_settings
     from engine.context import create_context
 
-    from . import api, auth, errors, forms_render, instances, navigation, security, tasks
+    from . import (
+        alerts,
+        api,
+        auth,
+        dashboard,
+        episodes,
+        errors,
+        forms_render,
+        instances,
+        navigation,
+        portal,
+        pupils,
+        security,
+        tasks,
+    )
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(_config_from_environment())
@@ -59,6 +73,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(instances.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(pupils.bp)
+    app.register_blueprint(alerts.bp)
+    app.register_blueprint(episodes.bp)
+    app.register_blueprint(portal.bp)
     # --- end of blueprints ---
 
     if ctx.settings.scheduler_enabled and not app.testing:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import JSON, Table, func, select
+from sqlalchemy import JSON, Integer, Table, func, select
 from sqlalchemy.orm import Session
 
 _CHUNK = 20_000
@@ -51,7 +51,7 @@ def _copy(session: Session, table: Table, columns: Sequence[str], rows: Iterable
             for row in rows:
                 copy.write_row(row)
                 count += 1
-        if "id" in columns:
+        if "id" in columns and isinstance(table.c.id.type, Integer):  # a serial id (not a text key)
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
             )

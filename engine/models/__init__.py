@@ -17,6 +17,7 @@ from .drafts import TaskDraft
 from .episodes import Episode, EpisodeDocument, EpisodeInstance, EpisodeNote, EpisodeTemplate, WorkItem
 from .forms import FormVersion
 from .people import APPlacement, Enrolment, Establishment, Exclusion, PartTimeTimetable, Pupil, PupilFlag
+from .returns import DeletionReturn
 from .workflow import (
     BpmnFile,
     HumanTask,
@@ -45,6 +46,7 @@ __all__ = [
     "AuditEvent",
     "BpmnFile",
     "CalendarRecord",
+    "DeletionReturn",
     "Document",
     "Enrolment",
     "Episode",

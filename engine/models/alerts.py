@@ -64,6 +64,10 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alert_team_state", "team", "state"),
         Index("ix_alert_rule_condition_last", "rule_id", "condition_last"),
+        # the managers' dashboard (engine.services.dashboard): open alerts and alerts per week
+        Index("ix_alert_rule_establishment_state", "rule_id", "establishment_id", "state"),
+        Index("ix_alert_created_rule", "created_at", "rule_id"),
+        Index("ix_alert_state_changed_rule", "state", "state_changed_at", "rule_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

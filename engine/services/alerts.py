@@ -206,9 +206,10 @@ def _start_process(ctx: Context, alert_id: int) -> int:
 def process_data(
     rule: Rule, alert: Alert, pupil: Pupil | None, school: Establishment | None
 ) -> dict[str, Any]:
-    """The start data: the rule's ``data``, the pupil, the school, the alert, and ``facts_as``."""
-    assert rule.start_process is not None
-    data: dict[str, Any] = dict(rule.start_process.data)
+    """The start data: the rule's ``data``, the pupil, the school, the alert, and ``facts_as`` (for a
+    rule without ``start_process``, as when a person starts another process: the pupil, school and alert)."""
+    start = rule.start_process
+    data: dict[str, Any] = dict(start.data) if start is not None else {}
     if pupil is not None:
         data["pupil"] = {"upn": pupil.upn, "name": pupil.full_name, "first_name": pupil.preferred_forename
                          or pupil.forename, "last_name": pupil.surname,
@@ -217,7 +218,7 @@ def process_data(
         data["school"] = {"name": school.name, "laestab": school.laestab, "urn": school.urn}
     data["alert"] = {"id": alert.id, "rule": alert.rule_id, "rule_version": alert.rule_version,
                      "summary": alert.summary}  # fmt: skip
-    for variable, fact in rule.start_process.facts_as.items():
+    for variable, fact in (start.facts_as if start is not None else {}).items():
         if fact in alert.facts:
             data[variable] = alert.facts[fact]
     return data

@@ -42,11 +42,13 @@ def import_file(
     force: bool = False,
     actor: str | None = None,
     progress: Callable[[int], None] | None = None,
+    only_laestab: str | None = None,
 ) -> ImportReport:
     """Import one file in one transaction; see :mod:`engine.attendance.importers.report` for the policy.
 
     A file already imported (same content, same format) is not applied again unless ``force``: an old
-    file re-sent must not undo the corrections made since.
+    file re-sent must not undo the corrections made since. ``only_laestab``: a school's own file, whose
+    rows about any other establishment are refused (each listed with the reason).
     """
     path = Path(path)
     fmt = fmt or detect_format(path)
@@ -58,7 +60,7 @@ def import_file(
         with ctx.db.transaction() as session:
             if not force and _mark_if_imported(session, report, digest, fmt):
                 return report
-            _run(ctx, session, report, path, fmt, digest, actor, progress)
+            _run(ctx, session, report, path, fmt, digest, actor, progress, only_laestab)
     except _NothingApplied:
         report.applied, report.import_id = False, None
     return report
@@ -73,6 +75,7 @@ def _run(
     digest: str,
     actor: str | None,
     progress: Callable[[int], None] | None,
+    only_laestab: str | None = None,
 ) -> None:
     now = clock.now()
     if session.get_bind().dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
@@ -84,7 +87,9 @@ def _run(
     session.flush()
     if fmt in MARK_FORMATS:
         la_calendar(ctx, session)  # refuse the file whole, before reading it, when no calendar is loaded
-    run = ImportRun(session, report, now, path.name, record.id, lambda: la_calendar(ctx, session), progress)
+    run = ImportRun(
+        session, report, now, path.name, record.id, lambda: la_calendar(ctx, session), progress, only_laestab
+    )
     FORMATS[fmt](run, path)
     if fmt in MARK_FORMATS and (started := record_actual_starts(session)):
         report.changes["ap_placements_started"] += started
@@ -139,7 +144,7 @@ class Roll:
 def establishment_measures(ctx: Context, laestab: str, as_of: date) -> dict[str, Any]:
     """Measures of every enrolment at an establishment from 1 September to ``as_of``, and in total."""
     with ctx.db.transaction() as session:
-        roll = _roll(session, laestab, as_of)
+        roll = load_roll(session, laestab, as_of)
     return reports.establishment_measures(roll.establishment, roll.as_of, roll.entries, roll.marks)
 
 
@@ -151,7 +156,7 @@ def establishment_report(
     Shared flags are shown where their ``visible_to`` is empty (all staff) or names one of ``roles``.
     """
     with ctx.db.transaction() as session:
-        roll = _roll(session, laestab, as_of)
+        roll = load_roll(session, laestab, as_of)
         flags = _visible_flags(session, [e.pupil_id for e in roll.entries], as_of, roles or set())
     return reports.poor_attendance(
         roll.establishment, as_of, roll.entries, roll.marks, flags, threshold_percent
@@ -169,7 +174,9 @@ def la_summary(ctx: Context, as_of: date) -> reports.Table:
     return reports.la_summary(establishments, by_establishment, as_of)
 
 
-def _roll(session: Session, laestab: str, as_of: date) -> Roll:
+def load_roll(session: Session, laestab: str, as_of: date) -> Roll:
+    """An establishment's enrolments of ``as_of``'s school year up to ``as_of``, with their marks
+    (NotFound for an unknown LAESTAB); inside the caller's transaction."""
     establishment = session.scalar(select(Establishment).where(Establishment.laestab == laestab))
     if establishment is None:
         raise NotFound(f"no establishment with LAESTAB {laestab}", laestab=laestab)

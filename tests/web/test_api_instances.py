@@ -13,7 +13,7 @@ import yaml
 from flask.testing import FlaskClient
 
 from engine.context import Context
-from engine.services import audit, processes
+from engine.services import audit, portal, processes
 from tests.web.support import OTHER_SCHOOL, SCHOOL
 from tests.web.test_api_support import (
     FIXTURES,
@@ -24,7 +24,6 @@ from tests.web.test_api_support import (
     make_accounts,
     start_school_check,
 )
-from webapp.api import portal
 
 AsUser = Callable[[str], Api]
 REFERRAL = Path(__file__).parents[1] / "scenarios" / "absence_referral" / "01_accepted_casework_closed.yaml"

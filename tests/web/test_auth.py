@@ -464,14 +464,17 @@ def test_home_sends_each_role_to_its_area_when_it_exists(app: Flask, ctx: Contex
     app.register_blueprint(tasks)
     make_user(ctx, "ewo")
     make_user(ctx, "boss", Role.MANAGER)
-    caseworker, manager = app.test_client(), app.test_client()
+    make_user(ctx, "root", Role.ADMINISTRATOR)
+    caseworker, manager, administrator = app.test_client(), app.test_client(), app.test_client()
     sign_in(caseworker, "ewo")
     sign_in(manager, "boss")
+    sign_in(administrator, "root")
     assert caseworker.get("/").headers["Location"] == "/tasks"
-    dashboard = manager.get("/")
-    assert dashboard.status_code == 200
-    assert 'href="/tasks"' in dashboard.text and "Manage casework" in dashboard.text
-    assert "Administration" not in dashboard.text and "School portal" not in dashboard.text
+    assert manager.get("/").headers["Location"] == "/manage"
+    home = administrator.get("/")  # no /admin area installed yet: the areas they may use, as links
+    assert home.status_code == 200
+    assert 'href="/tasks"' in home.text and 'href="/manage"' in home.text and "Manage casework" in home.text
+    assert "Administration</span> (not available yet)" in home.text and "School portal" not in home.text
 
 
 # --- escaping and headers ---------------------------------------------------------------------------------------

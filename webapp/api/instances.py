@@ -10,11 +10,11 @@ from flask import Response, url_for
 from engine import access
 from engine.access import Principal
 from engine.errors import NotFound
-from engine.services import instances
+from engine.services import instances, portal
 from engine.services.instances import InstanceView, establishments_in
 
 from ..security import audit_event, audit_view, current_principal, engine_context
-from . import bp, portal, queries
+from . import bp, queries
 from .http import load_body, load_query, page, respond
 from .registry import operation
 from .schemas import (
@@ -205,13 +205,4 @@ def _visible_tasks(
 
 def _start_data(principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
     """The start data as sent, or for a school user: only a portal process, with their school in it."""
-    if not principal.is_school:
-        return dict(args["data"])
-    process_id = args["process_id"]
-    access.require(portal.offers(process_id) and args["version"] is None, "process")
-    data = portal.with_establishment(process_id, args["data"], principal.establishment or "")
-    access.require_role(
-        access.may_see_instance(principal, establishments=establishments_in(data), task_teams=()),
-        "start a case that does not concern your school",
-    )
-    return data
+    return portal.school_start_data(principal, args["process_id"], args["data"], version=args["version"])

@@ -8,10 +8,10 @@ from flask import Response, request
 
 from engine import access
 from engine.errors import FieldError
-from engine.services import processes
+from engine.services import portal, processes
 
 from ..security import audit_event, current_principal, engine_context
-from . import bp, portal
+from . import bp
 from .http import RequestInvalid, load_query, respond
 from .registry import operation
 from .schemas import DeployQuery, DeployReportSchema, ProcessSchema, view_for

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session
 
 from ...calendar import SchoolCalendar
+from .directory import Directory
 from .report import FormatRefused, ImportReport
 
 PROGRESS_EVERY_ROWS = 100_000
@@ -28,6 +29,11 @@ class ImportRun:
     import_id: int | None
     calendar: Callable[[], SchoolCalendar]  # the LA calendar, asked for only by formats with marks
     progress: Callable[[int], None] | None = None
+    only_laestab: str | None = None  # a school's own file: rows about any other establishment are refused
+
+    def directory(self) -> Directory:
+        """Who is where, as this import may use it (see :attr:`only_laestab`)."""
+        return Directory(self.session, only_laestab=self.only_laestab)
 
     def row_read(self) -> None:
         """Count a row; report progress every :data:`PROGRESS_EVERY_ROWS` rows."""

@@ -50,7 +50,7 @@ def import_ctf(run: ImportRun, path: Path) -> None:
     destination = _laestab(header.find("DestSchool")) if header is not None else None
     if destination == LOST_PUPIL:
         run.report.notes.append("lost pupil file: the destination school is unknown (XXX/XXXX)")
-    directory = Directory(run.session)
+    directory = run.directory()
     writer = RollWriter(run.session, run.now, run.report.changes)
     pupils = root.findall("CTFpupilData/Pupil")
     writer.preload(_text(p, "UPN").upper() for p in pupils if _text(p, "UPN"))

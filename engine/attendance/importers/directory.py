@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ...models.people import Enrolment, Establishment, Pupil
 from ..codes import BY_CODE
 from ..identifiers import InvalidIdentifier, validate_laestab
-from .report import NOT_ON_ROLL, UNKNOWN_ESTABLISHMENT, RowRejected
+from .report import NOT_ON_ROLL, OTHER_ESTABLISHMENT, UNKNOWN_ESTABLISHMENT, RowRejected
 
 _PROSPECTIVE = BY_CODE["Z"].byte
 
@@ -27,8 +27,9 @@ Span = tuple[date, date | None, int]
 class Directory:
     """Establishments and enrolments known to the database (plus those an import adds)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, only_laestab: str | None = None) -> None:
         self.session = session
+        self.only_laestab = only_laestab  # a school's own file may name no other establishment
         rows = session.execute(select(Establishment.laestab, Establishment.id))
         self.establishments: dict[str, int] = {laestab: id_ for laestab, id_ in rows}
         self._spans: dict[int, dict[str, list[Span]]] = {}
@@ -49,6 +50,12 @@ class Directory:
             laestab = validate_laestab(text)
         except InvalidIdentifier as error:
             return RowRejected(UNKNOWN_ESTABLISHMENT, str(error))
+        if self.only_laestab is not None and laestab != self.only_laestab:
+            return RowRejected(
+                OTHER_ESTABLISHMENT,
+                f"this row is about establishment {laestab}; a school may send rows about its own "
+                f"pupils only ({self.only_laestab}). Send the other school's rows to that school.",
+            )
         found = self.establishments.get(laestab)
         if found is None:
             return RowRejected(

@@ -40,7 +40,7 @@ def import_feed_json(run: ImportRun, path: Path) -> None:
     checks_ = checks.MarkChecks(run.calendar())
     batch = MarkBatch()
     located: list[tuple[tuple[int, ...], str, str]] = []
-    school = _school(Directory(run.session), document["school"])
+    school = _school(run.directory(), document["school"])
     writer.preload(str(p.get("upn", "")).strip().upper() for p in document["pupils"] if isinstance(p, dict))
     for i, entry in enumerate(document["pupils"]):
         _pupil(run, writer, checks_, batch, school, i, entry, located)

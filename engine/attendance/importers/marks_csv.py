@@ -27,7 +27,7 @@ def import_marks_csv(run: ImportRun, path: Path) -> None:
     positions = [columns[name] for name in COLUMNS]
     width, pick = max(positions) + 1, itemgetter(*positions)
     checks = MarkChecks(run.calendar())
-    directory = Directory(run.session)
+    directory = run.directory()
     batch = MarkBatch()
     report, accepted = run.report, 0
     for line, row in rows:

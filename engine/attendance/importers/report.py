@@ -27,6 +27,7 @@ NOT_ON_ROLL = "not on roll"
 MISSING_FIELD = "missing field"
 INVALID_VALUE = "invalid value"
 PUPIL_REJECTED = "pupil rejected"
+OTHER_ESTABLISHMENT = "another establishment"
 
 #: How many rejected rows are listed one by one (all are counted).
 MAX_LISTED = 1000

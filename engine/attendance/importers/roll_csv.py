@@ -27,7 +27,7 @@ SEXES = {"M": "male", "F": "female", "U": "unknown"}
 def import_roll_csv(run: ImportRun, path: Path) -> None:
     """Check every row first, then write the good ones (each row's pupil and enrolment together)."""
     columns, rows = read_csv(path, WHAT, REQUIRED)
-    directory = Directory(run.session)
+    directory = run.directory()
     good: list[tuple[PupilRecord, EnrolmentRecord]] = []
     for line, row in rows:
         run.row_read()
