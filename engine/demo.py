@@ -21,6 +21,8 @@ from . import clock, migrate
 from .config import load_settings
 from .context import Context, create_context
 from .db import Database
+from .demo_casework import add_casework
+from .demo_rebind import Rebinder
 from .errors import EduCaseError
 from .services import calendars, episode_templates, instances, processes, tasks, users
 from .services.demo import generate_demo_data
@@ -28,6 +30,7 @@ from .workflow.deadlines import uk_today
 
 TERM_DATES = Path(__file__).parent / "data" / "term-dates-example-2025-27.json"
 DEMO_PASSWORD = "educase-demo-2026"
+SCENARIO_SCHOOL = "8012000"  # the scenarios' Riverside Academy: the demo school user's school
 
 
 def main() -> None:
@@ -65,7 +68,12 @@ def setup(ctx: Context, pupils: int = 2000) -> list[int]:
     episode_templates.load_default_templates(ctx)
     made = generate_demo_data(ctx, pupils, seed=1, as_of=uk_today(clock.now()))
     print(f"synthetic LA: {made.get('pupils', pupils)} pupils; marks to {uk_today(clock.now())}")
-    return [case_id for case in _cases() if (case_id := _start_case(ctx, case)) is not None]
+    rebinder = Rebinder(ctx, uk_today(clock.now()), users.DEMO_SCHOOL, SCENARIO_SCHOOL)
+    case_ids = [case_id for case in _cases() if (case_id := _start_case(ctx, rebinder.case(case))) is not None]
+    casework = add_casework(ctx, uk_today(clock.now()))
+    print(f"alerts raised today: {casework['alerts']}; episodes: {casework['episodes']} "
+          f"with {casework['work_items']} pieces of work")
+    return case_ids
 
 
 def _cases() -> list[dict[str, Any]]:
@@ -127,7 +135,7 @@ From the command line (with EDUCASE_DATABASE_URL={url}):
   educase task complete TASK_ID --as ewo --data '{{...}}'     # the form's fields; errors say which
   educase instance show INSTANCE_ID
   educase timers run-due                                      # the scheduler does this every few seconds
-  educase attendance report --establishment 8012000
+  educase attendance report --establishment {users.DEMO_SCHOOL}
   educase calendar add-school-days 2026-12-07 15
 """
 

@@ -37,6 +37,8 @@ def alerts_evaluate(as_of: datetime | None, actor: str | None, as_json: bool) ->
 
 
 def _evaluate_text(result: dict[str, Any]) -> str:
+    if "skipped" in result:
+        return result["skipped"]
     rows = [{"rule": rule_id, **counts} for rule_id, counts in result["rules"].items()]
     s = result["seconds"]
     return (

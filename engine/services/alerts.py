@@ -61,12 +61,22 @@ def evaluate(ctx: Context, as_of: date, *, trigger: str = "cli", actor: str | No
     try:
         with ctx.db.transaction() as session:
             calendar = la_calendar(ctx, session)
-            found, details = find_episodes(ctx, session, rules, calendar, as_of, as_of)
+            school_day = calendar.is_school_day(as_of)
+            if school_day:
+                found, details = find_episodes(ctx, session, rules, calendar, as_of, as_of)
     except EduCaseError as error:  # no calendar for that date...: said once, not retried for that import
         with ctx.db.transaction() as session:
             session.add(AlertEvaluation(as_of=as_of, trigger=trigger, import_id=import_id, started_at=started_at,
                                         finished_at=clock.now(), actor=actor, summary={"error": error.as_dict()}))  # fmt: skip
         raise
+    if not school_day:  # no marks that day: every alert stays as it was (none ends for want of marks)
+        summary = {"as_of": as_of.isoformat(), "trigger": trigger, "rules": {}, "raised": 0, "updated": 0,
+                   "skipped": f"{as_of:%A %d %B %Y} is not a school day in the LA calendar: nothing was "
+                              "evaluated and every alert was left as it was."}  # fmt: skip
+        with ctx.db.transaction() as session:
+            session.add(AlertEvaluation(as_of=as_of, trigger=trigger, import_id=import_id, started_at=started_at,
+                                        finished_at=clock.now(), actor=actor, summary=summary))  # fmt: skip
+        return summary
     found_at = time.perf_counter()
     with ctx.db.transaction() as session:
         if session.get_bind().dialect.name == "postgresql":

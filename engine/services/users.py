@@ -384,7 +384,7 @@ def _digest(secret: str) -> str:
 
 # --- demo ----------------------------------------------------------------------------------------------
 
-DEMO_SCHOOL = "8012000"
+DEMO_SCHOOL = "8814001"  # the synthetic LA's first secondary school (engine.attendance.demo_data)
 _DEMO_ACCOUNTS = [  # username, name, role, teams, job title, flags beyond those shared with all staff
     ("admin", "Alex Admin", Role.ADMINISTRATOR, [], "System administrator", []),
     (

@@ -210,3 +210,19 @@ def test_in_september_the_penalty_window_reaches_into_july(ctx, tmp_path):
     evaluate(ctx, date(2025, 9, 10))
     (alert,) = alerts(ctx, "penalty-threshold")
     assert alert.facts["count"] == 10 and alert.facts["marks"][0] == ["2025-07-18", "AM", "O"]
+
+
+def test_an_evaluation_on_a_day_without_school_leaves_every_alert_as_it_was(calendar_ctx):
+    """The nightly job runs at weekends too: a Saturday has no marks, and must end no alert."""
+    ctx = calendar_ctx
+    _truant(ctx)
+    assert evaluate(ctx, MON)["rules"]["cme-consecutive-unauthorised"]["raised"] == 1
+    saturday = date(2026, 3, 21)
+    result = evaluate(ctx, saturday)
+    assert result["raised"] == 0 and result["rules"] == {}
+    assert result["skipped"] == (
+        "Saturday 21 March 2026 is not a school day in the LA calendar: nothing was evaluated and every "
+        "alert was left as it was."
+    )
+    (alert,) = alerts(ctx, "cme-consecutive-unauthorised")
+    assert (alert.state, alert.ongoing, alert.last_seen) == ("open", True, MON)

@@ -142,7 +142,7 @@ def test_demo_accounts_one_per_role_in_the_lanes_teams(ctx: Context) -> None:
     accounts = {u.username: u for u in users.list_users(ctx)}
     assert {u.role for u in accounts.values()} == set(Role.ALL)
     assert accounts["ewo"].teams == ["attendance"] and accounts["cme"].teams == ["cme"]
-    assert accounts["school"].establishment == "8012000"
+    assert accounts["school"].establishment == "8814001"  # the synthetic LA's first secondary school
     lanes = {t for u in accounts.values() for t in u.teams}
     assert lanes == {"attendance", "cme", "inclusion", "ep", "send", "managers", "school", "panel"}
     for username in accounts:
