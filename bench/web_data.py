@@ -47,6 +47,7 @@ from engine.models.workflow import (
     Timer,
 )
 from engine.services import alerts, instances, tasks, users
+from engine.services.attendance import last_school_day
 
 PI, HT, HTT = ProcessInstance.__table__, HumanTask.__table__, HumanTaskTeam.__table__
 TM, MW, IE = Timer.__table__, MessageWait.__table__, InstanceEstablishment.__table__
@@ -126,7 +127,7 @@ def pupils_on_roll(ctx: Context) -> list[tuple[str, str]]:
 def raise_alerts(ctx: Context, seed: int) -> dict[str, Any]:
     """Evaluate every default rule as of today, then spread the alerts over the last 12 weeks and close
     about a third of them (an LA's alerts are raised and closed over time, not in one night)."""
-    summary = alerts.evaluate(ctx, clock.now().date(), trigger="bench")
+    summary = alerts.evaluate(ctx, last_school_day(ctx, clock.now().date()), trigger="bench")
     rng, now = random.Random(seed), clock.now()
     with ctx.db.transaction() as session:
         ids = list(session.scalars(select(Alert.id)))
@@ -397,7 +398,7 @@ class Cloner:
         batch.tasks.append((task_id, instance_id, task["process_id"], key, task["task_spec_id"], task["name"],
                             task["lane"], assignee, task["form_ref"], task["ui_form_ref"], task["due_at"],
                             task["state"], task["created_at"], task["completed_at"], task["completed_by"]))  # fmt: skip
-        batch.teams.extend((task_id, team) for team in teams)
+        batch.teams.extend((task_id, team, task["state"], task["due_at"]) for team in teams)
         self.task_rows += 1
 
     def _holder(self, teams: list[str]) -> str | None:
@@ -416,7 +417,7 @@ class Cloner:
             batch.tasks.append((task_id, instance_id, template.row["process_id"], key, spec, name, lane, None, None,
                                 None, None, "completed", started, min(done, self.now), self.rng.choice(self.workers)))  # fmt: skip
             if lane:
-                batch.teams.append((task_id, lane))
+                batch.teams.append((task_id, lane, "completed", None))
             self.task_rows += 1
 
 
@@ -440,7 +441,7 @@ def populate(ctx: Context, cloner: Cloner, count: int, progress: Any = print) ->
         with ctx.db.transaction() as session:
             insert_rows(session, PI, PI_COLUMNS, batch.instances)
             insert_rows(session, HT, HT_COLUMNS, batch.tasks)
-            insert_rows(session, HTT, ("task_id", "team"), batch.teams)
+            insert_rows(session, HTT, ("task_id", "team", "state", "due_at"), batch.teams)
             insert_rows(session, TM, TM_COLUMNS, batch.timers)
             insert_rows(session, MW, MW_COLUMNS, batch.waits)
             insert_rows(session, IE, ("instance_id", "laestab"), batch.links)

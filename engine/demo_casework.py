@@ -17,26 +17,16 @@ from .context import Context
 from .models.alerts import Alert
 from .models.people import Enrolment, Establishment
 from .services import alert_rules, alerts, episodes, users, work_items
-from .services.attendance import la_calendar
+from .services.attendance import last_school_day
 from .services.users import DEMO_SCHOOL
 
 
 def add_casework(ctx: Context, today: date) -> dict[str, int]:
     """Evaluate the default alert rules as of ``today`` and open the demo episodes."""
     alert_rules.load_defaults(ctx, actor="demo")
-    raised = alerts.evaluate(ctx, _last_school_day(ctx, today), trigger="demo", actor="demo")["raised"]
+    raised = alerts.evaluate(ctx, last_school_day(ctx, today), trigger="demo", actor="demo")["raised"]
     made = _episodes(ctx, today)
     return {"alerts": raised, **made}
-
-
-def _last_school_day(ctx: Context, today: date) -> date:
-    """Today, or the last school day before it (a demo started at a weekend shows Friday's alerts)."""
-    with ctx.db.transaction() as session:
-        calendar = la_calendar(ctx, session)
-    day = today
-    while not calendar.is_school_day(day) and today - day < timedelta(days=60):
-        day -= timedelta(days=1)
-    return day
 
 
 def _episodes(ctx: Context, today: date) -> dict[str, int]:

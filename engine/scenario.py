@@ -90,7 +90,7 @@ def run_scenario(
     scenario = load_scenario(path)
     result = ScenarioResult(str(path), scenario["process"])
     own = ctx is None
-    ctx = ctx or _fresh_context(process_library, form_library)
+    ctx = ctx or fresh_context(process_library, form_library)
     try:
         runner = _Runner(ctx, scenario, result, echo or (lambda _line: None))
         try:
@@ -107,7 +107,7 @@ def run_scenario(
     return result
 
 
-def _fresh_context(process_library: Path | None, form_library: Path | None) -> Context:
+def fresh_context(process_library: Path | None, form_library: Path | None) -> Context:
     db = Database("sqlite://")
     db.create_all()
     settings = load_settings(

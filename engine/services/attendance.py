@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,17 @@ def _sha256(path: Path) -> str:
     except OSError as error:
         raise InvalidInput(f"cannot read {path}: {error.strerror}", file=str(path))
     return digest.hexdigest()
+
+
+def last_school_day(ctx: Context, day: date) -> date:
+    """``day``, or the last school day before it in the LA calendar (at most 60 days back): the day
+    whose marks an evaluation on a weekend or in a holiday would look at."""
+    with ctx.db.transaction() as session:
+        calendar = la_calendar(ctx, session)
+    found = day
+    while not calendar.is_school_day(found) and day - found < timedelta(days=60):
+        found -= timedelta(days=1)
+    return found
 
 
 def la_calendar(ctx: Context, session: Session) -> SchoolCalendar:

@@ -68,6 +68,8 @@ _INSERT_DOCUMENT = insert(Document.__table__)
 _INSERT_TASK = insert(HT)
 _INSERT_TEAM = insert(HTT)
 _TASK_DUE = update(HT).where(HT.c.id == bindparam("b_id")).values(due_at=bindparam("due_at"))
+_TEAM_DUE = update(HTT).where(HTT.c.task_id == bindparam("b_id")).values(due_at=bindparam("due_at"))
+_TEAM_CLOSE = update(HTT).where(HTT.c.task_id == bindparam("b_id")).values(state=bindparam("state"))
 _TASK_CLOSE = (
     update(HT)
     .where(HT.c.id == bindparam("b_id"), HT.c.state == TaskState.READY)
@@ -358,7 +360,11 @@ def _sync_tasks(
                 for t in added
             ],
         )
-        teams = [{"task_id": t.guid, "team": team} for t in added for team in dict.fromkeys(t.teams)]
+        teams = [
+            {"task_id": t.guid, "team": team, "state": TaskState.READY, "due_at": t.due_at}
+            for t in added
+            for team in dict.fromkeys(t.teams)
+        ]
         if teams:
             connection.execute(_INSERT_TEAM, teams)
     moved = [
@@ -366,6 +372,7 @@ def _sync_tasks(
     ]
     if moved:
         connection.execute(_TASK_DUE, moved)
+        connection.execute(_TEAM_DUE, moved)
     closed = []
     for guid in old.keys() - new.keys():
         done = _done(workflow, guid)
@@ -379,6 +386,7 @@ def _sync_tasks(
         )
     if closed:
         connection.execute(_TASK_CLOSE, closed)
+        connection.execute(_TEAM_CLOSE, [{"b_id": c["b_id"], "state": c["state"]} for c in closed])
 
 
 def _sync_timers(
