@@ -92,12 +92,16 @@ class Shots:
     def episodes(self) -> None:
         page = self.as_user("ep")
         page.goto("/episodes")
-        page.locator("a[href^='/episodes/']").filter(has_text=re.compile("EP involvement")).first.click()
-        page.wait_for_load_state()
+        links = page.locator("a[href^='/episodes/']").filter(has_text=re.compile("EP involvement"))
+        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        for href in hrefs:  # the episode with report sections in it
+            page.goto(str(href))
+            if page.locator("a[href$='/copy']").count():
+                break
         self.save(page, "episode")
-        page.locator("a[href*='/items/']").first.click()
+        page.locator("a[href*='/items/']:not([href$='/new'])").first.click()
         page.wait_for_load_state()
-        page.get_by_role("link", name=re.compile("Copy", re.I)).first.click()
+        page.locator("a[href$='/copy']").first.click()
         page.wait_for_load_state()
         self.save(page, "episode-copy", full=True)
 
