@@ -84,10 +84,11 @@ class Shots:
         page.goto("/manage")
         self.save(page, "dashboard", full=True)
         page.goto("/instances")
-        page.locator("a[href^='/instances/']").first.click()
+        cases = page.locator("a[href^='/instances/']")
+        cases.nth(cases.count() - 1).click()  # the first case started: a referral waiting for triage
         page.wait_for_load_state()
         page.wait_for_timeout(1500)  # bpmn-js draws the diagram after the page has loaded
-        self.save(page, "instance")
+        self.save(page, "instance", full=True)
 
     def episodes(self) -> None:
         page = self.as_user("ep")
