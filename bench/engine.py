@@ -119,7 +119,7 @@ def populate_open_instances(ctx: Context, count: int, teams: list[str]) -> None:
                               "lane": teams[i % len(teams)], "state": "ready", "created_at": base,
                               "due_at": base + timedelta(minutes=i % 50_000)})
             team_rows.append({"task_id": guid, "team": teams[i % len(teams)], "state": "ready",
-                              "due_at": task_rows[-1]["due_at"]})
+                              "due_at": task_rows[-1]["due_at"], "process_id": "bench_shape"})
         with ctx.db.transaction() as session:
             session.execute(insert(ProcessInstance), rows)
             session.execute(insert(HumanTask), task_rows)

@@ -140,9 +140,9 @@ def build(ctx: Context, args: argparse.Namespace) -> web_data.Built:
 def analyse(ctx: Context) -> None:
     """Planner statistics and, on PostgreSQL, the visibility map index-only scans rely on: what a
     maintained database has (autovacuum; on SQLite an operator's ANALYZE or ``PRAGMA optimize``)."""
-    statement = "VACUUM ANALYZE" if ctx.db.is_postgres else "ANALYZE"
-    with ctx.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(statement))
+    if not ctx.db.refresh_statistics():  # SQLite: ANALYZE, committed (AUTOCOMMIT still began a transaction)
+        with ctx.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
 
 
 # --- the server -------------------------------------------------------------------------------------------

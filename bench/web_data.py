@@ -398,7 +398,7 @@ class Cloner:
         batch.tasks.append((task_id, instance_id, task["process_id"], key, task["task_spec_id"], task["name"],
                             task["lane"], assignee, task["form_ref"], task["ui_form_ref"], task["due_at"],
                             task["state"], task["created_at"], task["completed_at"], task["completed_by"]))  # fmt: skip
-        batch.teams.extend((task_id, team, task["state"], task["due_at"]) for team in teams)
+        batch.teams.extend((task_id, team, task["state"], task["due_at"], task["process_id"]) for team in teams)
         self.task_rows += 1
 
     def _holder(self, teams: list[str]) -> str | None:
@@ -417,7 +417,7 @@ class Cloner:
             batch.tasks.append((task_id, instance_id, template.row["process_id"], key, spec, name, lane, None, None,
                                 None, None, "completed", started, min(done, self.now), self.rng.choice(self.workers)))  # fmt: skip
             if lane:
-                batch.teams.append((task_id, lane, "completed", None))
+                batch.teams.append((task_id, lane, "completed", None, template.row["process_id"]))
             self.task_rows += 1
 
 
@@ -441,7 +441,7 @@ def populate(ctx: Context, cloner: Cloner, count: int, progress: Any = print) ->
         with ctx.db.transaction() as session:
             insert_rows(session, PI, PI_COLUMNS, batch.instances)
             insert_rows(session, HT, HT_COLUMNS, batch.tasks)
-            insert_rows(session, HTT, ("task_id", "team", "state", "due_at"), batch.teams)
+            insert_rows(session, HTT, ("task_id", "team", "state", "due_at", "process_id"), batch.teams)
             insert_rows(session, TM, TM_COLUMNS, batch.timers)
             insert_rows(session, MW, MW_COLUMNS, batch.waits)
             insert_rows(session, IE, ("instance_id", "laestab"), batch.links)

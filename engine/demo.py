@@ -73,6 +73,7 @@ def setup(ctx: Context, pupils: int = 2000) -> list[int]:
     casework = add_casework(ctx, uk_today(clock.now()))
     print(f"alerts raised today: {casework['alerts']}; episodes: {casework['episodes']} "
           f"with {casework['work_items']} pieces of work")
+    ctx.db.refresh_statistics()  # the planner's statistics for the data just written
     return case_ids
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("educase.scheduler")
 WAKE_JOB = "educase-timer-wake"
 POLL_JOB = "educase-timer-poll"
+STATISTICS_JOB = "educase-database-statistics"
 
 
 def fire_due(ctx: Context, scheduler: BaseScheduler | None = None) -> int:
@@ -62,6 +63,16 @@ def _book_wake(ctx: Context, scheduler: BaseScheduler) -> None:
 def configure(ctx: Context, scheduler: BaseScheduler) -> BaseScheduler:
     configure_alerts(ctx, scheduler)
     scheduler.add_job(
+        refresh_statistics,
+        CronTrigger(hour=3, minute=30, timezone=ctx.settings.timezone),
+        args=[ctx],
+        id=STATISTICS_JOB,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+    )
+    scheduler.add_job(
         fire_due,
         "interval",
         seconds=ctx.settings.timer_poll_seconds,
@@ -73,6 +84,15 @@ def configure(ctx: Context, scheduler: BaseScheduler) -> BaseScheduler:
         next_run_time=clock.now(),
     )
     return scheduler
+
+
+def refresh_statistics(ctx: Context) -> bool:
+    """Nightly, after the alerts: the embedded database's planner statistics (see Database)."""
+    try:
+        return ctx.db.refresh_statistics()
+    except Exception:  # keep the scheduler alive; tomorrow night retries
+        log.exception("refreshing the database statistics failed")
+        return False
 
 
 # --- alert rules: nightly, and after each attendance import -------------------------------------------

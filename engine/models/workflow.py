@@ -145,12 +145,14 @@ class HumanTaskTeam(Base):
         # a team's inbox, soonest due first: a few index entries per page, however many tasks other
         # teams have due sooner (state and due_at are the task's, kept in step by instance_store/tasks)
         Index("ix_human_task_team_open_due", "team", "state", "due_at"),
+        Index("ix_human_task_team_open_process", "team", "state", "process_id", "due_at"),
     )
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     team: Mapped[str] = mapped_column(String(100), primary_key=True)
     state: Mapped[str] = mapped_column(String(20), default="ready", server_default="ready")
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    process_id: Mapped[str | None] = mapped_column(String(200))
 
     task: Mapped[HumanTask] = relationship(back_populates="teams")
 

@@ -127,6 +127,8 @@ def _tab_query(
             query = query.join(HTT, HTT.c.task_id == HT.c.id).where(
                 HTT.c.team == teams[0], HTT.c.state == TaskState.READY
             )
+            if filters.process_id:  # (team, state, process_id, due_at): one process's, in due order
+                query = query.where(HTT.c.process_id == filters.process_id)
         elif teams is not None:
             query = query.where(exists().where(HTT.c.task_id == HT.c.id, HTT.c.team.in_(teams)))
         if tab == Tab.UNASSIGNED:
@@ -151,14 +153,17 @@ def _guarded(principal: Principal, candidates: Select[Any]) -> Select[Any]:
     return restrict_tasks(principal, select(HT).where(HT.c.id.in_(select(chosen.c.id))))
 
 
-def _filtered(query: Select[Any], filters: InboxFilters, now: datetime, due: Any = HT.c.due_at) -> Select[Any]:
+def _filtered(
+    query: Select[Any], filters: InboxFilters, now: datetime, due: Any = HT.c.due_at
+) -> Select[Any]:
     if filters.process_id:
         query = query.where(HT.c.process_id == filters.process_id)
     if filters.pupil:
         query = query.where(HT.c.business_key == filters.pupil)
     if filters.establishment:
+        # as a set of cases (an establishment's few hundred), so the planner can start from them
         query = query.where(
-            exists().where(IE.c.instance_id == HT.c.instance_id, IE.c.laestab == filters.establishment)
+            HT.c.instance_id.in_(select(IE.c.instance_id).where(IE.c.laestab == filters.establishment))
         )
     if filters.due == Due.OVERDUE:
         query = query.where(due <= now)

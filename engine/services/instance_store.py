@@ -275,8 +275,10 @@ def write_row(connection: Connection, row: InstanceRecord) -> None:
 
 def link_establishments(session: Session, instance_id: int, laestabs: list[str]) -> None:
     if laestabs:
-        session.connection().execute(insert(InstanceEstablishment.__table__),
-                                     [{"instance_id": instance_id, "laestab": code} for code in laestabs])
+        session.connection().execute(
+            insert(InstanceEstablishment.__table__),
+            [{"instance_id": instance_id, "laestab": code} for code in laestabs],
+        )
 
 
 def record(
@@ -361,7 +363,13 @@ def _sync_tasks(
             ],
         )
         teams = [
-            {"task_id": t.guid, "team": team, "state": TaskState.READY, "due_at": t.due_at}
+            {
+                "task_id": t.guid,
+                "team": team,
+                "state": TaskState.READY,
+                "due_at": t.due_at,
+                "process_id": t.process_id,
+            }
             for t in added
             for team in dict.fromkeys(t.teams)
         ]

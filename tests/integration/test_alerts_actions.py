@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 from engine import clock
 from engine.models.alerts import AlertEvaluation, AlertNotification
 from engine.models.workflow import ProcessInstance
-from engine.scheduler import ALERTS_IMPORT_JOB, ALERTS_NIGHTLY_JOB, POLL_JOB, configure, evaluate_after_import
+from engine.scheduler import (
+    ALERTS_IMPORT_JOB,
+    ALERTS_NIGHTLY_JOB,
+    POLL_JOB,
+    STATISTICS_JOB,
+    configure,
+    evaluate_after_import,
+    refresh_statistics,
+)
 from engine.services import alert_inbox, alert_rules
 from engine.services.alerts import evaluate, imports_since_last_evaluation, simulate
 from engine.services.attendance import import_file
@@ -124,6 +132,12 @@ def test_the_scheduler_evaluates_nightly_and_after_each_import(calendar_ctx, tmp
         str(nightly.trigger) == "cron[hour='2', minute='0']"
         and str(nightly.trigger.timezone) == "Europe/London"
     )
+    statistics = scheduler.get_job(STATISTICS_JOB)
+    assert str(statistics.trigger) == "cron[hour='3', minute='30']"
+    assert refresh_statistics(ctx) is (ctx.db.engine.dialect.name == "sqlite")
+    if ctx.db.engine.dialect.name == "sqlite":  # the planner's statistics are there, committed
+        with ctx.db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM sqlite_stat1").scalar() > 0
     assert not imports_since_last_evaluation(ctx) and evaluate_after_import(ctx) is None
     _import_establishments(ctx, tmp_path)
     assert imports_since_last_evaluation(ctx)

@@ -35,7 +35,10 @@ def _team_rows_out_of_step(ctx) -> list[tuple[str, str]]:
             .join(HumanTask, HumanTask.id == HumanTaskTeam.task_id)
             .where(
                 (HumanTask.state != HumanTaskTeam.state)
-                | (HumanTask.due_at.is_distinct_from(HumanTaskTeam.due_at))
+                | (
+                    HumanTask.due_at.is_distinct_from(HumanTaskTeam.due_at)
+                    | HumanTask.process_id.is_distinct_from(HumanTaskTeam.process_id)
+                )
             )
         )
         return [tuple(r) for r in rows]
