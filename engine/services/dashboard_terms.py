@@ -77,11 +77,12 @@ def deadline_horizon(ctx: Context, session: Session, now: datetime) -> Horizon:
     return Horizon(today, day, deadline_instant(day), school)
 
 
-def task_due_condition(due: str, now: datetime, horizon: Horizon) -> Any:
-    """Overdue: due now or before (as the inbox counts it). At risk: due after now, by the horizon."""
+def task_due_condition(due: str, now: datetime, horizon: Horizon, column: Any = HT.c.due_at) -> Any:
+    """Overdue: due now or before (as the inbox counts it). At risk: due after now, by the horizon.
+    ``column`` is the task's due date, or its copy on the team's rows (``human_task_team.due_at``)."""
     if due == Due.OVERDUE:
-        return HT.c.due_at <= now
-    return and_(HT.c.due_at > now, HT.c.due_at <= horizon.instant)
+        return column <= now
+    return and_(column > now, column <= horizon.instant)
 
 
 def timer_at_risk_condition(now: datetime, horizon: Horizon) -> Any:
