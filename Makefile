@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= instance/demo
 
-.PHONY: install test demo bench lint clean assets
+.PHONY: install test demo bench lint clean assets chromium
 
 install: $(VENV)/.installed
 
@@ -15,9 +15,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 ## make test: install, lint and run the whole suite (EDUCASE_DATABASE_URL picks the database)
-test: install
+test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+## the browser tests drive Debian's chromium (never a downloaded browser)
+chromium:
+	@[ -x /usr/bin/chromium ] || { apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "Install Debian's chromium (apt-get install -y chromium): the browser tests need it."
 
 ## make demo: a fresh demo database (processes, accounts, a synthetic LA, sample cases), served on http://127.0.0.1:5000
 demo: install

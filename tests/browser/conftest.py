@@ -1,5 +1,5 @@
 """Browser tests: the real app served on a free port in a thread, driven by Playwright through Debian's
-Chromium (never a downloaded browser). Skipped when Playwright or /usr/bin/chromium is missing.
+Chromium (never a downloaded browser), which must be installed (/usr/bin/chromium).
 
 Every page is also checked with axe-core (WCAG 2.2 AA): ``assert_accessible(page)``.
 """
@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api
 from werkzeug.serving import make_server
 
 from engine import clock
 from engine.context import Context
 from engine.services.calendars import load_calendar
 from webapp import create_app
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,8 +36,11 @@ CHROMIUM_ARGS = [
 AXE = "/static/vendor/axe-core/axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
+if not CHROMIUM.exists():  # a missing browser is a failure, not a reason to skip the browser tests
+    raise pytest.UsageError(
+        "The browser tests drive Debian's chromium, which is not installed (/usr/bin/chromium). "
+        "Install it with `apt-get install -y chromium` (`make test` and `.ci/run` try to)."
+    )
 
 
 @pytest.fixture(scope="session")
