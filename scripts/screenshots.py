@@ -27,7 +27,9 @@ WIDTH, HEIGHT = 1280, 900
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--base", default="http://127.0.0.1:5000")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "screens")
     args = parser.parse_args()
@@ -77,6 +79,7 @@ class Shots:
         upn = page.locator("a[href^='/pupils/']").first.get_attribute("href")
         if upn:
             page.goto(upn)
+            page.get_by_role("tab", name="Attendance").click()  # the weekly chart and the marks calendar
             self.save(page, "pupil-record", full=True)
 
     def manager(self) -> None:
