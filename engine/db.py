@@ -7,10 +7,13 @@ two processes can never both act on the same due timer); PostgreSQL is the produ
 from __future__ import annotations
 
 import contextlib
+import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, create_engine, event
+import orjson
+from sqlalchemy import JSON, Connection, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -46,29 +49,56 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # on the driver: once per transaction
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON columns are written with orjson (several times faster); json for what orjson refuses."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits, a non-string key
+        return json.dumps(value)
+
+
+def _json_loads(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # e.g. NaN written by json before
+        return json.loads(text)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url``; in-memory SQLite keeps one shared connection."""
+    json_codec = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
     if url.startswith("sqlite"):
         in_memory = url in {"sqlite://", "sqlite:///:memory:"}
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}, **json_codec}
         if in_memory:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, echo=echo, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, **json_codec)
 
 
 class Database:
-    """An engine and its session factory. Services open transactions with :meth:`transaction`."""
+    """An engine and its session factory. Services open transactions with :meth:`transaction`.
+
+    On a SQLite file, connections are kept between transactions (at most ``IDLE_CONNECTIONS``):
+    taking one from the pool, wrapping it and handing it back cost ~35 µs a transaction, a tenth of
+    completing a task. The pool's reset on return (a ROLLBACK) is moot there: a kept connection is one
+    whose transaction ended.
+    """
+
+    IDLE_CONNECTIONS = 8
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._keep = self.engine.dialect.name == "sqlite" and not isinstance(self.engine.pool, StaticPool)
+        self._idle: list[Connection] = []
+        self._idle_lock = threading.Lock()
 
     @property
     def is_postgres(self) -> bool:
@@ -80,6 +110,10 @@ class Database:
 
         Callables appended to ``session.info["after_commit"]`` run once the commit has succeeded.
         """
+        if self._keep:
+            with self._kept_transaction() as session:
+                yield session
+            return
         session = self._sessions()
         try:
             with session.begin():
@@ -88,6 +122,35 @@ class Database:
                 callback()
         finally:
             session.close()
+
+    @contextlib.contextmanager
+    def _kept_transaction(self) -> Iterator[Session]:
+        connection = self._take_connection()
+        session = self._sessions(bind=connection, join_transaction_mode="rollback_only")
+        try:
+            # BEGIN IMMEDIATE; COMMIT when the block ends, else ROLLBACK
+            with connection.begin(), session.begin():
+                yield session
+            callbacks = list(session.info.get("after_commit", ()))
+        finally:
+            session.close()
+            self._return_connection(connection)
+        for callback in callbacks:
+            callback()
+
+    def _take_connection(self) -> Connection:
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        return self.engine.connect()
+
+    def _return_connection(self, connection: Connection) -> None:
+        if not (connection.closed or connection.invalidated or connection.in_transaction()):
+            with self._idle_lock:
+                if len(self._idle) < self.IDLE_CONNECTIONS:
+                    self._idle.append(connection)
+                    return
+        connection.close()
 
     def refresh_statistics(self) -> bool:
         """Give SQLite's query planner fresh statistics (``ANALYZE``); True when it ran.
@@ -108,4 +171,8 @@ class Database:
         Base.metadata.create_all(self.engine)
 
     def dispose(self) -> None:
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
         self.engine.dispose()

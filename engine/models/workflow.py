@@ -78,7 +78,7 @@ class ProcessInstance(Base):
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(200), index=True)
     business_key: Mapped[str | None] = mapped_column(String(100), index=True)
-    state: Mapped[str] = mapped_column(String(30), index=True)
+    state: Mapped[str] = mapped_column(String(30))  # indexed by ix_process_instance_state_process_ended
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     state_json: Mapped[str] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer)
@@ -105,7 +105,6 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_human_task_assignee_open", "assignee", "state", "due_at"),
-        Index("ix_human_task_state_due", "state", "due_at"),
         # the managers' dashboard (engine.services.dashboard): counts from the index entries alone
         Index("ix_human_task_open_stage", "state", "process_id", "task_spec_id", "instance_id"),
         Index("ix_human_task_state_due_id", "state", "due_at", "id"),

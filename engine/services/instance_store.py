@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Integer, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -36,6 +36,7 @@ from ..models.workflow import (
     Timer,
     WorkflowEvent,
 )
+from ..prepared import Prepared
 from ..workflow.projections import Snapshot, WaitingTimer, take_snapshot
 from ..workflow.runner import find_task
 from .versions import VersionInfo
@@ -46,11 +47,23 @@ if TYPE_CHECKING:
 PI, HT, HTT = ProcessInstance.__table__, HumanTask.__table__, HumanTaskTeam.__table__
 TM, MW, EV = Timer.__table__, MessageWait.__table__, WorkflowEvent.__table__
 
-_SELECT = select(PI).where(PI.c.id == bindparam("id"))
-_SELECT_LOCKED = _SELECT.with_for_update()
-_SELECT_SKIP_LOCKED = _SELECT.with_for_update(skip_locked=True)
-_INSERT = insert(PI)
-_UPDATE = (
+
+def _insert(table: Table, *, returning: bool = False) -> Prepared:
+    """An INSERT of every column but a generated ``id``, each value given per row."""
+    generated = {c.key for c in table.primary_key.columns if isinstance(c.type, Integer)}
+    statement = insert(table).values(
+        {c.key: bindparam(c.key, type_=c.type) for c in table.c if c.key not in generated}
+    )
+    return Prepared(statement.returning(table.c.id) if returning else statement)
+
+
+_SELECT_ROW = select(PI).where(PI.c.id == bindparam("id"))
+_SELECT = Prepared(_SELECT_ROW)
+_SELECT_LOCKED = Prepared(_SELECT_ROW.with_for_update())
+_SELECT_SKIP_LOCKED = Prepared(_SELECT_ROW.with_for_update(skip_locked=True))
+_SELECT_STATE = Prepared(select(PI.c.state_json).where(PI.c.id == bindparam("id")))
+_INSERT = _insert(PI, returning=True)
+_UPDATE = Prepared(
     update(PI)
     .where(PI.c.id == bindparam("b_id"), PI.c.lock_version == bindparam("b_lock"))
     .values(
@@ -63,14 +76,14 @@ _UPDATE = (
         lock_version=bindparam("lock_version"),
     )
 )
-_INSERT_EVENT = insert(EV)
+_INSERT_EVENT = _insert(EV)
 _INSERT_DOCUMENT = insert(Document.__table__)
-_INSERT_TASK = insert(HT)
-_INSERT_TEAM = insert(HTT)
-_TASK_DUE = update(HT).where(HT.c.id == bindparam("b_id")).values(due_at=bindparam("due_at"))
-_TEAM_DUE = update(HTT).where(HTT.c.task_id == bindparam("b_id")).values(due_at=bindparam("due_at"))
-_TEAM_CLOSE = update(HTT).where(HTT.c.task_id == bindparam("b_id")).values(state=bindparam("state"))
-_TASK_CLOSE = (
+_INSERT_TASK = _insert(HT)
+_INSERT_TEAM = _insert(HTT)
+_TASK_DUE = Prepared(update(HT).where(HT.c.id == bindparam("b_id")).values(due_at=bindparam("due_at")))
+_TEAM_DUE = Prepared(update(HTT).where(HTT.c.task_id == bindparam("b_id")).values(due_at=bindparam("due_at")))
+_TEAM_CLOSE = Prepared(update(HTT).where(HTT.c.task_id == bindparam("b_id")).values(state=bindparam("state")))
+_TASK_CLOSE = Prepared(
     update(HT)
     .where(HT.c.id == bindparam("b_id"), HT.c.state == TaskState.READY)
     .values(
@@ -79,8 +92,8 @@ _TASK_CLOSE = (
         completed_by=bindparam("completed_by"),
     )
 )
-_INSERT_TIMER = insert(TM)
-_TIMER_CLOSE = (
+_INSERT_TIMER = _insert(TM)
+_TIMER_CLOSE = Prepared(
     update(TM)
     .where(
         TM.c.instance_id == bindparam("b_instance"),
@@ -90,15 +103,15 @@ _TIMER_CLOSE = (
     )
     .values(state=bindparam("state"), fired_at=bindparam("fired_at"))
 )
-_INSERT_WAIT = insert(MW)
+_INSERT_WAIT = _insert(MW)
 _WAIT_WHERE = (
     MW.c.instance_id == bindparam("b_instance"),
     MW.c.task_guid == bindparam("b_guid"),
     MW.c.message_name == bindparam("b_name"),
     MW.c.state == "waiting",
 )
-_WAIT_CORRELATION = update(MW).where(*_WAIT_WHERE).values(correlation=bindparam("correlation"))
-_WAIT_CLOSE = (
+_WAIT_CORRELATION = Prepared(update(MW).where(*_WAIT_WHERE).values(correlation=bindparam("correlation")))
+_WAIT_CLOSE = Prepared(
     update(MW).where(*_WAIT_WHERE).values(state=bindparam("state"), received_at=bindparam("received_at"))
 )
 
@@ -115,7 +128,7 @@ class InstanceRecord:
     business_key: str | None
     state: str
     suspended: bool
-    state_json: str
+    state_json: str | None  # None: not read yet (the live cache usually has the workflow)
     lock_version: int
     error: dict[str, Any] | None
     started_at: datetime
@@ -139,7 +152,7 @@ def load(
 ) -> InstanceRecord:
     """Read an instance; ``lock`` takes its row (PostgreSQL) until the transaction ends."""
     statement = _SELECT_SKIP_LOCKED if skip_locked else (_SELECT_LOCKED if lock else _SELECT)
-    row = session.connection().execute(statement, {"id": instance_id}).mappings().first()
+    row = statement.first(session.connection(), {"id": instance_id})
     if row is None:
         if skip_locked:
             raise InstanceChanged(f"Instance {instance_id} is being worked on by another process.")
@@ -177,6 +190,11 @@ def open_instance(ctx: Context, session: Session, record: InstanceRecord) -> Ope
     cached = ctx.live.take(record.id, record.lock_version)
     if cached is not None:
         return OpenInstance(record, *cached)
+    if record.state_json is None:
+        found = _SELECT_STATE.first(session.connection(), {"id": record.id})
+        if found is None:
+            raise NotFound(f"There is no process instance {record.id}.")
+        record.state_json = found["state_json"]
     workflow = ctx.runner.load(record.state_json, ctx.versions.spec(session, record.process_version_id))
     return OpenInstance(record, workflow, take_snapshot(workflow, record.version.task_meta))
 
@@ -249,11 +267,13 @@ def write_row(connection: Connection, row: InstanceRecord) -> None:
     """Insert a new instance, or update one if nobody changed it since we read it (optimistic lock)."""
     if row.lock_version == 0:
         values = {k: v for k, v in row.__dict__.items() if k not in ("id", "version")}
-        row.id = connection.execute(_INSERT, {**values, "lock_version": 1}).inserted_primary_key[0]
+        inserted = _INSERT.first(connection, {**values, "lock_version": 1})
+        assert inserted is not None
+        row.id = inserted["id"]
         row.lock_version = 1
         return
-    result = connection.execute(
-        _UPDATE,
+    changed = _UPDATE.execute(
+        connection,
         {
             "b_id": row.id,
             "b_lock": row.lock_version,
@@ -266,7 +286,7 @@ def write_row(connection: Connection, row: InstanceRecord) -> None:
             "ended_at": row.ended_at,
         },
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise InstanceChanged(
             f"Instance {row.id} was changed by someone else while you worked; reload it and try again."
         )
@@ -292,8 +312,8 @@ def record(
     form_version_id: int | None = None,
 ) -> None:
     """Append one event to the history. ``task`` is anything with id, task_spec_id and name."""
-    session.connection().execute(
-        _INSERT_EVENT,
+    _INSERT_EVENT.execute(
+        session.connection(),
         {
             "instance_id": instance_id,
             "at": clock.now(),
@@ -339,8 +359,8 @@ def _sync_tasks(
     new = {t.guid: t for t in after.ready_tasks}
     added = [t for guid, t in new.items() if guid not in old]
     if added:
-        connection.execute(
-            _INSERT_TASK,
+        _INSERT_TASK.executemany(
+            connection,
             [
                 {
                     "id": t.guid,
@@ -373,14 +393,13 @@ def _sync_tasks(
             for t in added
             for team in dict.fromkeys(t.teams)
         ]
-        if teams:
-            connection.execute(_INSERT_TEAM, teams)
+        _INSERT_TEAM.executemany(connection, teams)
     moved = [
         {"b_id": g, "due_at": t.due_at} for g, t in new.items() if g in old and old[g].due_at != t.due_at
     ]
     if moved:
-        connection.execute(_TASK_DUE, moved)
-        connection.execute(_TEAM_DUE, moved)
+        _TASK_DUE.executemany(connection, moved)
+        _TEAM_DUE.executemany(connection, moved)
     closed = []
     for guid in old.keys() - new.keys():
         done = _done(workflow, guid)
@@ -393,8 +412,8 @@ def _sync_tasks(
             }
         )
     if closed:
-        connection.execute(_TASK_CLOSE, closed)
-        connection.execute(_TEAM_CLOSE, [{"b_id": c["b_id"], "state": c["state"]} for c in closed])
+        _TASK_CLOSE.executemany(connection, closed)
+        _TEAM_CLOSE.executemany(connection, closed)
 
 
 def _sync_timers(
@@ -410,7 +429,7 @@ def _sync_timers(
     new = {(t.guid, t.due_at): t for t in after.timers}
     added = [t for key, t in new.items() if key not in old]
     if added:
-        connection.execute(_INSERT_TIMER, [_timer_row(instance_id, t, now, "waiting") for t in added])
+        _INSERT_TIMER.executemany(connection, [_timer_row(instance_id, t, now, "waiting") for t in added])
     next_due = {t.guid: t.due_at for t in after.timers}
     left_after = {t.guid: t.cycles_left for t in after.timers}
     closed, fired = [], []
@@ -431,11 +450,10 @@ def _sync_timers(
         if did_fire:
             fired.append(timer)
             fired += _missed_occurrences(timer, next_due.get(guid), left_after.get(guid, 0))
-    if closed:
-        connection.execute(_TIMER_CLOSE, closed)
+    _TIMER_CLOSE.executemany(connection, closed)
     skipped = [t for t in fired if (t.guid, t.due_at) not in old]
     if skipped:  # occurrences that fired inside one wake-up (catching up after downtime)
-        connection.execute(_INSERT_TIMER, [_timer_row(instance_id, t, now, "fired") for t in skipped])
+        _INSERT_TIMER.executemany(connection, [_timer_row(instance_id, t, now, "fired") for t in skipped])
     return fired
 
 
@@ -479,8 +497,8 @@ def _sync_messages(
     new = {(m.guid, m.message_name): m for m in after.messages}
     added = [m for key, m in new.items() if key not in old]
     if added:
-        connection.execute(
-            _INSERT_WAIT,
+        _INSERT_WAIT.executemany(
+            connection,
             [
                 {
                     "instance_id": row.id,
@@ -498,14 +516,14 @@ def _sync_messages(
         )
     for (guid, name), message in new.items():
         if (guid, name) in old and old[(guid, name)].correlation != message.correlation:
-            connection.execute(
-                _WAIT_CORRELATION,
+            _WAIT_CORRELATION.execute(
+                connection,
                 {"b_instance": row.id, "b_guid": guid, "b_name": name, "correlation": message.correlation},
             )
     for guid, name in old.keys() - new.keys():
         received = _done(workflow, guid)
-        connection.execute(
-            _WAIT_CLOSE,
+        _WAIT_CLOSE.execute(
+            connection,
             {
                 "b_instance": row.id,
                 "b_guid": guid,

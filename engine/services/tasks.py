@@ -25,6 +25,7 @@ from ..errors import (
 )
 from ..forms import filter_data, raise_if_invalid, register_form_version, submitted_data
 from ..models.workflow import HumanTask, HumanTaskTeam, InstanceState, TaskState
+from ..prepared import Prepared
 from ..workflow.runner import find_task, run_user_task
 from . import instance_store as store
 from .instances import advance_and_save
@@ -36,8 +37,11 @@ HT, HTT = HumanTask.__table__, HumanTaskTeam.__table__
 _SELECT_TASK = select(HT).where(HT.c.id == bindparam("id"))
 _SELECT_TEAMS = select(HTT.c.task_id, HTT.c.team).where(HTT.c.task_id.in_(bindparam("ids", expanding=True)))
 PI = store.PI
-_TASK_AND_INSTANCE = (
-    select(*[c.label(f"t_{c.name}") for c in HT.c], *[c.label(f"i_{c.name}") for c in PI.c])
+_TASK_AND_INSTANCE = Prepared(
+    select(
+        *[c.label(f"t_{c.name}") for c in HT.c],
+        *[c.label(f"i_{c.name}") for c in PI.c if c.name != "state_json"],  # read only if not live
+    )
     .join(PI, PI.c.id == HT.c.instance_id)
     .where(HT.c.id == bindparam("id"))
     .with_for_update(of=[PI, HT])  # both rows re-read after waiting for a colleague's change
@@ -294,12 +298,12 @@ def _raise_closed(task: TaskRecord) -> None:
 
 def _task_and_locked_instance(ctx: Context, session: Session, task_id: str) -> tuple[TaskRecord, store.InstanceRecord]:
     """The task and its instance in one read, the instance row locked (PostgreSQL) for the change."""
-    row = session.connection().execute(_TASK_AND_INSTANCE, {"id": task_id}).mappings().first()
+    row = _TASK_AND_INSTANCE.first(session.connection(), {"id": task_id})
     if row is None:
         raise NotFound(f"There is no task {task_id}.")
     task = TaskRecord(**{k[2:]: v for k, v in row.items() if k.startswith("t_")})
     values = {k[2:]: v for k, v in row.items() if k.startswith("i_")}
-    return task, store.InstanceRecord(**values, version=ctx.versions.info(session, values["process_version_id"]))
+    return task, store.InstanceRecord(**values, state_json=None, version=ctx.versions.info(session, values["process_version_id"]))
 
 
 def load_task(session: Session, task_id: str, *, with_teams: bool = True) -> TaskRecord:

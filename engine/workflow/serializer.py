@@ -12,13 +12,15 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+import orjson
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
     TaskConverter,
-    WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
@@ -28,11 +30,30 @@ from .timers import ENGINE_TIMER_CLASSES, use_engine_clock
 SpecPair = tuple[Any, dict[str, Any]]
 
 
+def _workflow_dict(converter: Any, workflow: Any) -> dict[str, Any]:
+    """SpiffWorkflow's ``WorkflowConverter.to_dict``, with the tasks converted without the registry walk."""
+    registry = converter.registry
+    task_converter: LeanTaskConverter = registry.lean_task_converter
+    return {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": {key: task_converter.typed_dict(task, key) for key, task in _keyed(workflow.tasks)},
+        "root": str(workflow.task_tree.id),
+    }
+
+
+def _keyed(tasks: dict[Any, Any]) -> list[tuple[str, Any]]:
+    return [(str(task_id), task) for task_id, task in tasks.items()]
+
+
 class SpecByReferenceConverter(BpmnWorkflowConverter):
     """Leaves the spec out when saving; takes it from the caller when restoring."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct = _workflow_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -49,6 +70,16 @@ class SpecByReferenceConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class LeanSubWorkflowConverter(BpmnSubWorkflowConverter):
+    """A subprocess's tasks, converted as the top workflow's are."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct = _workflow_dict(self, workflow)
+        dct["parent_task_id"] = str(workflow.parent_task_id)
+        dct["spec"] = workflow.spec.name
+        return dct
+
+
 class LeanTaskConverter(TaskConverter):
     """SpiffWorkflow's task converter, minus the generic registry walk where it changes nothing.
 
@@ -56,8 +87,19 @@ class LeanTaskConverter(TaskConverter):
     less: empty ``internal_data`` (most tasks) skips the registry, and the delta is computed once.
     """
 
-    def to_dict(self, task: Any) -> dict[str, Any]:
-        parent = task.parent
+    def __init__(self, target_class: Any, registry: Any, typename: str | None = None) -> None:
+        super().__init__(target_class, registry, typename)
+        registry.lean_task_converter = self  # for the workflow converters' direct calls
+
+    def typed_dict(self, task: Any, task_id: str) -> dict[str, Any]:
+        """What the registry makes of ``task`` (its dict and typename), without the registry's wrapping."""
+        dct = self.to_dict(task, task_id)
+        dct["typename"] = self.typename
+        return dct
+
+    def to_dict(self, task: Any, task_id: str | None = None) -> dict[str, Any]:
+        parent_id = task._parent
+        parent = task.workflow.tasks.get(parent_id) if parent_id is not None else None
         if parent is None:
             data, delta = task.data, {}
         else:
@@ -69,8 +111,8 @@ class LeanTaskConverter(TaskConverter):
             }
         internal = task.internal_data
         return {
-            "id": str(task.id),
-            "parent": str(task._parent) if parent is not None else None,
+            "id": task_id or str(task.id),
+            "parent": str(parent_id) if parent is not None else None,
             "children": [str(child) for child in task._children],
             "last_state_change": task.last_state_change,
             "state": task.state,
@@ -92,6 +134,7 @@ def _build_registry() -> Any:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpecByReferenceConverter
     config[Task] = LeanTaskConverter
+    config[BpmnSubWorkflow] = LeanSubWorkflowConverter
     for timer_class in ENGINE_TIMER_CLASSES:
         config[timer_class] = TimerConditionalEventDefinitionConverter
     return BpmnWorkflowSerializer.configure(config)
@@ -142,10 +185,16 @@ class WorkflowSerializer:
     def dumps(self, workflow: BpmnWorkflow) -> str:
         dct = self._registry.convert(workflow)
         dct[BpmnWorkflowSerializer.VERSION_KEY] = self._serializer.VERSION
-        return json.dumps(dct, separators=(",", ":"))
+        try:
+            return orjson.dumps(dct).decode()
+        except TypeError:  # what orjson refuses (an integer beyond 64 bits, a non-string key)
+            return json.dumps(dct, separators=(",", ":"))
 
     def loads(self, text: str, spec_pair: SpecPair) -> BpmnWorkflow:
-        dct = json.loads(text)
+        try:
+            dct = orjson.loads(text)
+        except orjson.JSONDecodeError:  # states written before orjson, e.g. with NaN
+            dct = json.loads(text)
         dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
         spec, subs = spec_pair
         return self._registry.restore(dct, spec=spec, subprocess_specs=subs)

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import clock
 from engine.errors import InstanceChanged, MessageNotDelivered, TaskAlreadyCompleted
 from engine.models.workflow import HumanTask, ProcessInstance, Timer, WorkflowEvent
-from engine.services import instances, messages, tasks, timers
+from engine.services import instance_store, instances, messages, tasks, timers
 from tests.conftest import at, deploy
 
 MONDAY = at("2026-03-02T09:00:00Z")
@@ -86,25 +86,27 @@ def another_writer_before_our_instance_update(ctx, then: Callable[[], None] | No
     our transaction has rolled back: the other writer's work, committed before the service reports.
     """
     armed = {"update": True, "rollback": then is not None}
+    service_update = instance_store._UPDATE.execute  # the instance row's conditional UPDATE
 
-    def bump(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if armed["update"] and statement.lstrip().upper().startswith("UPDATE PROCESS_INSTANCE"):
+    def bump(connection: Any, params: Any) -> int:
+        if armed["update"]:
             armed["update"] = False
             connection.execute(
                 update(ProcessInstance.__table__).values(lock_version=ProcessInstance.lock_version + 1)
             )
+        return service_update(connection, params)
 
     def after_rollback(_session: Session) -> None:
         if armed["rollback"] and not armed["update"]:
             armed["rollback"] = False
             then()  # type: ignore[misc]
 
-    event.listen(ctx.db.engine, "before_cursor_execute", bump)
+    instance_store._UPDATE.execute = bump  # type: ignore[method-assign]
     event.listen(Session, "after_rollback", after_rollback)
     try:
         yield
     finally:
-        event.remove(ctx.db.engine, "before_cursor_execute", bump)
+        del instance_store._UPDATE.execute
         event.remove(Session, "after_rollback", after_rollback)
     assert not armed["update"], "the service never wrote the instance row"
 
