@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..access import Principal
+from ..db import LazySession
 from ..models.access import AuditEvent
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def record(
         "details": details,
         "source_ip": (source_ip or None) and source_ip[:64],
     }
-    if isinstance(target, Session):
+    if isinstance(target, Session | LazySession):
         target.execute(insert(AE), [values])
         return
     with target.db.transaction() as session:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -83,10 +83,12 @@ def another_writer_before_our_instance_update(ctx, then: Callable[[], None] | No
     on the same connection, as a committed change by another process would have done (a real one
     cannot land there: the services hold the row lock, or SQLite's write lock, from their first read).
     The service's UPDATE, conditional on the version it read, then matches no row. ``then`` runs once
-    our transaction has rolled back: the other writer's work, committed before the service reports.
+    our transaction has rolled back (when the service opens its next one, to say what happened): the
+    other writer's work, committed before the service reports.
     """
     armed = {"update": True, "rollback": then is not None}
     service_update = instance_store._UPDATE.execute  # the instance row's conditional UPDATE
+    service_transaction = ctx.db.transaction
 
     def bump(connection: Any, params: Any) -> int:
         if armed["update"]:
@@ -96,18 +98,21 @@ def another_writer_before_our_instance_update(ctx, then: Callable[[], None] | No
             )
         return service_update(connection, params)
 
-    def after_rollback(_session: Session) -> None:
+    @contextlib.contextmanager
+    def transaction_after_ours() -> Iterator[Session]:
         if armed["rollback"] and not armed["update"]:
             armed["rollback"] = False
             then()  # type: ignore[misc]
+        with service_transaction() as session:
+            yield session
 
     instance_store._UPDATE.execute = bump  # type: ignore[method-assign]
-    event.listen(Session, "after_rollback", after_rollback)
+    ctx.db.transaction = transaction_after_ours
     try:
         yield
     finally:
         del instance_store._UPDATE.execute
-        event.remove(Session, "after_rollback", after_rollback)
+        del ctx.db.transaction
     assert not armed["update"], "the service never wrote the instance row"
 
 
