@@ -15,7 +15,7 @@ lists, no SQL expressions computed per call): the compiled SQL is reused as it i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -40,7 +40,7 @@ class _Plan:
             bind = binds[name]
             if bind.callable is not None or bind.expanding:
                 raise ValueError(f"{name}: only plain bound values can be prepared")
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            process = _bind_processor(bind.type, dialect)
             if not bind.required:  # a value written into the statement, e.g. ``state == 'ready'``
                 self.template.append(process(bind.value) if process is not None else bind.value)
                 continue
@@ -50,10 +50,12 @@ class _Plan:
             else:
                 self.converted.append((position, bind.key, process))
         self.columns: list[str] = []
-        self.result_processors: list[Callable[[Any], Any] | None] = []
-        for column in getattr(statement, "exported_columns", None) or ():
+        self.converted_columns: list[tuple[int, str, Callable[[Any], Any]]] = []
+        for position, column in enumerate(getattr(statement, "exported_columns", None) or ()):
             self.columns.append(column.key)
-            self.result_processors.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
+            process = _result_processor(column.type, dialect)
+            if process is not None:
+                self.converted_columns.append((position, column.key, process))
 
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         values = self.template.copy()
@@ -65,13 +67,27 @@ class _Plan:
             return tuple(values)
         return dict(zip(self.names, values, strict=True))
 
-    def rows(self, raw_rows: Sequence[Sequence[Any]]) -> Iterator[dict[str, Any]]:
-        pairs = list(zip(self.columns, self.result_processors, strict=True))
+    def rows(self, raw_rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        converted = []
         for raw in raw_rows:
-            yield {
-                name: (process(value) if process is not None else value)
-                for (name, process), value in zip(pairs, raw, strict=True)
-            }
+            row = dict(zip(self.columns, raw, strict=True))
+            for position, name, process in self.converted_columns:
+                row[name] = process(raw[position])
+            converted.append(row)
+        return converted
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """SQLAlchemy's bind processor for ``type_``, or the type's own faster equivalent."""
+    impl = type_.dialect_impl(dialect)
+    fast = getattr(impl, "fast_bind_processor", None)
+    return (fast and fast(dialect)) or impl.bind_processor(dialect)
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    impl = type_.dialect_impl(dialect)
+    fast = getattr(impl, "fast_result_processor", None)
+    return (fast and fast(dialect)) or impl.result_processor(dialect, None)
 
 
 class Prepared:
@@ -80,17 +96,22 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._plans: dict[str, _Plan] = {}
+        self._last: tuple[Dialect, _Plan] | None = None  # a process uses one database: skip the lookup
 
     def plan(self, dialect: Dialect) -> _Plan:
+        last = self._last
+        if last is not None and last[0] is dialect:
+            return last[1]
         plan = self._plans.get(dialect.name)
         if plan is None:
             plan = self._plans[dialect.name] = _Plan(self.statement, dialect)
+        self._last = (dialect, plan)
         return plan
 
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """Run once; returns the number of rows the statement changed."""
         plan = self.plan(connection.dialect)
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.driver_connection.cursor()
         try:
             cursor.execute(plan.sql, plan.parameters(params))
             return int(cursor.rowcount)
@@ -101,7 +122,7 @@ class Prepared:
         if not rows:
             return
         plan = self.plan(connection.dialect)
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.driver_connection.cursor()
         try:
             if len(rows) == 1:
                 cursor.execute(plan.sql, plan.parameters(rows[0]))
@@ -113,10 +134,10 @@ class Prepared:
     def fetch(self, connection: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run a SELECT (or a statement with RETURNING); its rows as dicts of converted values."""
         plan = self.plan(connection.dialect)
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.driver_connection.cursor()
         try:
             cursor.execute(plan.sql, plan.parameters(params))
-            return list(plan.rows(cursor.fetchall()))
+            return plan.rows(cursor.fetchall())
         finally:
             cursor.close()
 

@@ -46,6 +46,8 @@ _TASK_AND_INSTANCE = Prepared(
     .where(HT.c.id == bindparam("id"))
     .with_for_update(of=[PI, HT])  # both rows re-read after waiting for a colleague's change
 )
+_TASK_LABELS = [(f"t_{c.name}", c.name) for c in HT.c]
+_INSTANCE_LABELS = [(f"i_{c.name}", c.name) for c in PI.c if c.name != "state_json"]
 _SET_ASSIGNEE = update(HT).where(HT.c.id == bindparam("b_id")).values(assignee=bindparam("assignee"))
 
 
@@ -301,8 +303,8 @@ def _task_and_locked_instance(ctx: Context, session: Session, task_id: str) -> t
     row = _TASK_AND_INSTANCE.first(session.connection(), {"id": task_id})
     if row is None:
         raise NotFound(f"There is no task {task_id}.")
-    task = TaskRecord(**{k[2:]: v for k, v in row.items() if k.startswith("t_")})
-    values = {k[2:]: v for k, v in row.items() if k.startswith("i_")}
+    task = TaskRecord(**{name: row[label] for label, name in _TASK_LABELS})
+    values = {name: row[label] for label, name in _INSTANCE_LABELS}
     return task, store.InstanceRecord(**values, state_json=None, version=ctx.versions.info(session, values["process_version_id"]))
 
 

@@ -124,11 +124,12 @@ def _event_subprocess_waits(workflow: BpmnWorkflow) -> list[WaitingMessage]:
     They have no waiting task in SpiffWorkflow (the workflow starts the subprocess when it catches the
     message), so their wait is named ``event-subprocess:<subprocess>:<start event>``.
     """
-    if workflow.is_completed():
+    triggers = getattr(workflow.spec.start, "trigger_specs", [])
+    if not triggers or workflow.is_completed():  # most processes have none: skip the task walk
         return []
     waits = []
     data = dict(workflow.last_task.data) if workflow.last_task is not None else dict(workflow.data)
-    for name in getattr(workflow.spec.start, "trigger_specs", []):
+    for name in triggers:
         spec = workflow.subprocess_specs.get(name)
         for start in getattr(spec, "bpmn_start_events", []):
             for message in _message_definitions(start.event_definition):

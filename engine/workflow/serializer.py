@@ -37,16 +37,24 @@ def _workflow_dict(converter: Any, workflow: Any) -> dict[str, Any]:
     return {
         "data": registry.convert(registry.clean(workflow.data)),
         "correlations": workflow.correlations,
-        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "last_task": _text(workflow.last_task.id) if workflow.last_task is not None else None,
         "success": workflow.success,
         "completed": workflow.completed,
-        "tasks": {key: task_converter.typed_dict(task, key) for key, task in _keyed(workflow.tasks)},
-        "root": str(workflow.task_tree.id),
+        "tasks": task_converter.tasks_dict(workflow.tasks),
+        "root": _text(workflow.task_tree.id),
     }
 
 
-def _keyed(tasks: dict[Any, Any]) -> list[tuple[str, Any]]:
-    return [(str(task_id), task) for task_id, task in tasks.items()]
+_TEXTS: dict[Any, str] = {}  # task ids as text: a task is saved at every step, its id never changes
+
+
+def _text(task_id: Any) -> str:
+    text = _TEXTS.get(task_id)
+    if text is None:
+        if len(_TEXTS) >= 200_000:
+            _TEXTS.clear()
+        text = _TEXTS[task_id] = str(task_id)
+    return text
 
 
 class SpecByReferenceConverter(BpmnWorkflowConverter):
@@ -91,37 +99,53 @@ class LeanTaskConverter(TaskConverter):
         super().__init__(target_class, registry, typename)
         registry.lean_task_converter = self  # for the workflow converters' direct calls
 
-    def typed_dict(self, task: Any, task_id: str) -> dict[str, Any]:
-        """What the registry makes of ``task`` (its dict and typename), without the registry's wrapping."""
-        dct = self.to_dict(task, task_id)
-        dct["typename"] = self.typename
-        return dct
+    def tasks_dict(self, tasks: dict[Any, Any]) -> dict[str, dict[str, Any]]:
+        """What the registry makes of a workflow's tasks (each dict with its typename), in one loop."""
+        typename, convert, texts = self.typename, self.registry.convert, _TEXTS
+        converted = {}
+        for task_id, task in tasks.items():
+            key = texts.get(task_id) or _text(task_id)
+            dct = _task_dict(task, key, tasks, convert)
+            dct["typename"] = typename
+            converted[key] = dct
+        return converted
 
-    def to_dict(self, task: Any, task_id: str | None = None) -> dict[str, Any]:
-        parent_id = task._parent
-        parent = task.workflow.tasks.get(parent_id) if parent_id is not None else None
-        if parent is None:
-            data, delta = task.data, {}
+    def to_dict(self, task: Any) -> dict[str, Any]:
+        return _task_dict(task, _text(task.id), task.workflow.tasks, self.registry.convert)
+
+
+def _task_dict(task: Any, key: str, tasks: dict[Any, Any], convert: Any) -> dict[str, Any]:
+    """SpiffWorkflow's ``TaskConverter.to_dict`` for ``task`` (whose id as text is ``key``)."""
+    texts = _TEXTS
+    parent_id = task._parent
+    parent = tasks.get(parent_id) if parent_id is not None else None
+    if parent is None:
+        data, delta = task.data, {}
+    else:
+        before, after = parent.data, task.data
+        data = {}
+        if not after:  # a task not reached yet holds no data: everything is deleted
+            delta = {"updates": {}, "deletions": list(before)}
+        elif after == before:  # most tasks: the data they inherited, unchanged
+            delta = {"updates": {}, "deletions": []}
         else:
-            before, after = parent.data, task.data
-            data = {}
             delta = {
                 "updates": {k: v for k, v in after.items() if k not in before or before[k] != v},
                 "deletions": [k for k in before if k not in after],
             }
-        internal = task.internal_data
-        return {
-            "id": task_id or str(task.id),
-            "parent": str(parent_id) if parent is not None else None,
-            "children": [str(child) for child in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task.state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": self.registry.convert(internal) if internal else {},
-            "data": data,
-            "delta": delta,
-        }
+    internal = task.internal_data
+    return {
+        "id": key,
+        "parent": (texts.get(parent_id) or _text(parent_id)) if parent is not None else None,
+        "children": [texts.get(child) or _text(child) for child in task._children],
+        "last_state_change": task.last_state_change,
+        "state": task.state,
+        "task_spec": task.task_spec.name,
+        "triggered": task.triggered,
+        "internal_data": convert(internal) if internal else {},
+        "data": data,
+        "delta": delta,
+    }
 
 
 def _uuid() -> type:

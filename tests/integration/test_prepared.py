@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import Text, bindparam, cast, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import clock
+from engine.models.types import UtcDateTime
 from engine.models.workflow import ProcessInstance, WorkflowEvent
 from engine.prepared import Prepared
 from engine.services import instance_store as store
@@ -91,3 +94,25 @@ def test_a_prepared_update_reports_how_many_rows_it_changed_and_a_select_convert
     assert row["error"] is None
     assert row["started_at"] == datetime.fromisoformat(first.as_dict()["started_at"])
     assert row["started_at"].tzinfo == UTC
+
+
+def test_the_fast_sqlite_timestamp_conversions_equal_sqlalchemys():
+    dialect = sqlite.dialect()
+    column_type = UtcDateTime().dialect_impl(dialect)
+    to_text, from_text = column_type.bind_processor(dialect), column_type.result_processor(dialect, None)
+    fast_to_text = column_type.fast_bind_processor(dialect)
+    fast_from_text = column_type.fast_result_processor(dialect)
+    values = [
+        WHEN,
+        WHEN.replace(microsecond=0),
+        WHEN.astimezone(timezone(timedelta(hours=-8))),
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # the clocks go back in the UK
+        None,
+    ]
+    for value in values:
+        assert fast_to_text(value) == to_text(value)
+        assert fast_from_text(to_text(value)) == from_text(to_text(value))
+    assert fast_from_text("2026-03-02 09:30:15") == from_text("2026-03-02 09:30:15")  # no fraction
+    with pytest.raises(ValueError, match="naive"):
+        fast_to_text(datetime(2026, 3, 2, 9, 30))
+    assert column_type.fast_bind_processor(postgresql.dialect()) is None  # psycopg takes datetimes
