@@ -257,7 +257,8 @@ def _keep_live_after_commit(ctx: Context, session: Session, opened: OpenInstance
 
         def put_back() -> None:
             for item in pending.values():
-                ctx.live.put(item.row.id, item.row.lock_version, item.workflow, item.before)
+                if item.row.state not in InstanceState.FINISHED:  # an ended case is not worked on again
+                    ctx.live.put(item.row.id, item.row.lock_version, item.workflow, item.before)
 
         session.info.setdefault("after_commit", []).append(put_back)
     pending[opened.row.id] = opened
