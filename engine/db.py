@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any, cast
@@ -135,6 +136,7 @@ class Database:
         self._keep = self.engine.dialect.name == "sqlite" and not isinstance(self.engine.pool, StaticPool)
         self._idle: list[Connection] = []
         self._idle_lock = threading.Lock()
+        self._pid = os.getpid()
 
     @property
     def is_postgres(self) -> bool:
@@ -172,6 +174,9 @@ class Database:
 
     def _take_connection(self) -> Connection:
         with self._idle_lock:
+            if self._pid != os.getpid():  # a forked child must not use its parent's SQLite connections
+                self._pid, self._idle = os.getpid(), []
+                self.engine.dispose(close=False)
             if self._idle:
                 return self._idle.pop()
         return self.engine.connect()
