@@ -122,8 +122,8 @@ class Database:
     """An engine and its session factory. Services open transactions with :meth:`transaction`.
 
     On a SQLite file, connections are kept between transactions (at most ``IDLE_CONNECTIONS``):
-    taking one from the pool, wrapping it and handing it back cost ~35 µs a transaction, a tenth of
-    completing a task. The pool's reset on return (a ROLLBACK) is moot there: a kept connection is one
+    taking one from the pool, wrapping it and handing it back cost ~35 µs a transaction, a twentieth
+    of completing a task. The pool's reset on return (a ROLLBACK) is moot there: a kept connection is one
     whose transaction ended.
     """
 
