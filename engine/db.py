@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import JSON, Connection, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -75,8 +75,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         in_memory = url in {"sqlite://", "sqlite:///:memory:"}
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}, **json_codec}
-        if in_memory:
-            kwargs["poolclass"] = StaticPool
+        # A file's connections are kept by Database itself (see there); the pool only opens them, so
+        # it must not also cap them: a thread waiting on a full pool never saw a kept one come back.
+        kwargs["poolclass"] = StaticPool if in_memory else NullPool
         engine = create_engine(url, echo=echo, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -121,13 +122,13 @@ class LazySession:
 class Database:
     """An engine and its session factory. Services open transactions with :meth:`transaction`.
 
-    On a SQLite file, connections are kept between transactions (at most ``IDLE_CONNECTIONS``):
-    taking one from the pool, wrapping it and handing it back cost ~35 µs a transaction, a twentieth
-    of completing a task. The pool's reset on return (a ROLLBACK) is moot there: a kept connection is one
-    whose transaction ended.
+    On a SQLite file, connections are kept between transactions (at most ``IDLE_CONNECTIONS`` idle):
+    taking one from a pool, wrapping it and handing it back cost ~35 µs a transaction, a twentieth of
+    completing a task. Their number is not capped: each thread that needs one gets one (SQLite's busy
+    timeout, not a pool, makes writers wait their turn); one found idle is one whose transaction ended.
     """
 
-    IDLE_CONNECTIONS = 8
+    IDLE_CONNECTIONS = 16
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -86,5 +88,50 @@ def test_a_forked_process_opens_its_own_sqlite_connections(tmp_path):
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        db.dispose()
+
+
+def test_more_people_at_once_than_connections_ever_kept_all_get_their_transaction(ctx):
+    """Twenty requests writing at the same moment: each gets a connection and its turn to write.
+
+    (Kept connections once sat outside a capped pool: the 16th request waited for a connection that
+    never came back and failed after 30 s.)
+    """
+    people = 20
+    start = threading.Barrier(people)
+    failures: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            start.wait(timeout=10)
+            with ctx.db.transaction() as session:
+                store._INSERT_EVENT.execute(session.connection(), event(f"person-{n:02d}"))
+                time.sleep(0.01)  # hold the transaction while the others queue
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert kinds(ctx.db) == [f"person-{n:02d}" for n in range(people)]
+
+
+def test_the_connections_kept_for_sqlite_are_not_capped_by_a_pool(tmp_path):
+    """As many threads as a web server runs may each be between transactions at once.
+
+    Kept connections once came from a pool capped at 15: while kept ones circulated between busy
+    threads, a thread waiting on the pool was starved and failed after 30 s (20 people submitting).
+    """
+    db = Database(f"sqlite:///{tmp_path}/many.sqlite")
+    try:
+        held = [db._take_connection() for _ in range(40)]
+        assert len({id(c) for c in held}) == 40
+        for connection in held:
+            db._return_connection(connection)
+        assert len(db._idle) == db.IDLE_CONNECTIONS  # the rest were closed, not kept
     finally:
         db.dispose()
