@@ -7,17 +7,17 @@ two processes can never both act on the same due timer); PostgreSQL is the produ
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Iterator
 from typing import Any, cast
 
-import orjson
 from sqlalchemy import JSON, Connection, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
+
+from . import jsontext
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -54,24 +54,9 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
-def _json_dumps(value: Any) -> str:
-    """JSON columns are written with orjson (several times faster); json for what orjson refuses."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # an integer beyond 64 bits, a non-string key
-        return json.dumps(value)
-
-
-def _json_loads(text: str | bytes) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # e.g. NaN written by json before
-        return json.loads(text)
-
-
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url``; in-memory SQLite keeps one shared connection."""
-    json_codec = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+    json_codec = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}  # JSON columns
     if url.startswith("sqlite"):
         in_memory = url in {"sqlite://", "sqlite:///:memory:"}
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}, **json_codec}

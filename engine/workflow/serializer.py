@@ -12,7 +12,6 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-import orjson
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
@@ -25,6 +24,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
+from .. import jsontext
 from .timers import ENGINE_TIMER_CLASSES, use_engine_clock
 
 SpecPair = tuple[Any, dict[str, Any]]
@@ -209,16 +209,10 @@ class WorkflowSerializer:
     def dumps(self, workflow: BpmnWorkflow) -> str:
         dct = self._registry.convert(workflow)
         dct[BpmnWorkflowSerializer.VERSION_KEY] = self._serializer.VERSION
-        try:
-            return orjson.dumps(dct).decode()
-        except TypeError:  # what orjson refuses (an integer beyond 64 bits, a non-string key)
-            return json.dumps(dct, separators=(",", ":"))
+        return jsontext.dumps(dct)
 
     def loads(self, text: str, spec_pair: SpecPair) -> BpmnWorkflow:
-        try:
-            dct = orjson.loads(text)
-        except orjson.JSONDecodeError:  # states written before orjson, e.g. with NaN
-            dct = json.loads(text)
+        dct = jsontext.loads(text)
         dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
         spec, subs = spec_pair
         return self._registry.restore(dct, spec=spec, subprocess_specs=subs)
