@@ -37,17 +37,14 @@ HT, HTT = HumanTask.__table__, HumanTaskTeam.__table__
 _SELECT_TASK = select(HT).where(HT.c.id == bindparam("id"))
 _SELECT_TEAMS = select(HTT.c.task_id, HTT.c.team).where(HTT.c.task_id.in_(bindparam("ids", expanding=True)))
 PI = store.PI
+_TASK_COLUMNS = [(f"t_{c.name}", c) for c in HT.c]
+_INSTANCE_COLUMNS = [(f"i_{c.name}", c) for c in PI.c if c.name != "state_json"]  # state: read if not live
 _TASK_AND_INSTANCE = Prepared(
-    select(
-        *[c.label(f"t_{c.name}") for c in HT.c],
-        *[c.label(f"i_{c.name}") for c in PI.c if c.name != "state_json"],  # read only if not live
-    )
+    select(*[c.label(label) for label, c in _TASK_COLUMNS + _INSTANCE_COLUMNS])
     .join(PI, PI.c.id == HT.c.instance_id)
     .where(HT.c.id == bindparam("id"))
     .with_for_update(of=[PI, HT])  # both rows re-read after waiting for a colleague's change
 )
-_TASK_LABELS = [(f"t_{c.name}", c.name) for c in HT.c]
-_INSTANCE_LABELS = [(f"i_{c.name}", c.name) for c in PI.c if c.name != "state_json"]
 _SET_ASSIGNEE = update(HT).where(HT.c.id == bindparam("b_id")).values(assignee=bindparam("assignee"))
 
 
@@ -303,8 +300,8 @@ def _task_and_locked_instance(ctx: Context, session: Session, task_id: str) -> t
     row = _TASK_AND_INSTANCE.first(session.connection(), {"id": task_id})
     if row is None:
         raise NotFound(f"There is no task {task_id}.")
-    task = TaskRecord(**{name: row[label] for label, name in _TASK_LABELS})
-    values = {name: row[label] for label, name in _INSTANCE_LABELS}
+    task = TaskRecord(**{c.name: row[label] for label, c in _TASK_COLUMNS})
+    values = {c.name: row[label] for label, c in _INSTANCE_COLUMNS}
     return task, store.InstanceRecord(**values, state_json=None, version=ctx.versions.info(session, values["process_version_id"]))
 
 

@@ -101,10 +101,10 @@ class LeanTaskConverter(TaskConverter):
 
     def tasks_dict(self, tasks: dict[Any, Any]) -> dict[str, dict[str, Any]]:
         """What the registry makes of a workflow's tasks (each dict with its typename), in one loop."""
-        typename, convert, texts = self.typename, self.registry.convert, _TEXTS
+        typename, convert = self.typename, self.registry.convert
         converted = {}
         for task_id, task in tasks.items():
-            key = texts.get(task_id) or _text(task_id)
+            key = _text(task_id)
             dct = _task_dict(task, key, tasks, convert)
             dct["typename"] = typename
             converted[key] = dct
@@ -116,7 +116,6 @@ class LeanTaskConverter(TaskConverter):
 
 def _task_dict(task: Any, key: str, tasks: dict[Any, Any], convert: Any) -> dict[str, Any]:
     """SpiffWorkflow's ``TaskConverter.to_dict`` for ``task`` (whose id as text is ``key``)."""
-    texts = _TEXTS
     parent_id = task._parent
     parent = tasks.get(parent_id) if parent_id is not None else None
     if parent is None:
@@ -136,8 +135,8 @@ def _task_dict(task: Any, key: str, tasks: dict[Any, Any], convert: Any) -> dict
     internal = task.internal_data
     return {
         "id": key,
-        "parent": (texts.get(parent_id) or _text(parent_id)) if parent is not None else None,
-        "children": [texts.get(child) or _text(child) for child in task._children],
+        "parent": _text(parent_id) if parent is not None else None,
+        "children": [_text(child) for child in task._children],
         "last_state_change": task.last_state_change,
         "state": task.state,
         "task_spec": task.task_spec.name,

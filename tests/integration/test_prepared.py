@@ -116,3 +116,9 @@ def test_the_fast_sqlite_timestamp_conversions_equal_sqlalchemys():
     with pytest.raises(ValueError, match="naive"):
         fast_to_text(datetime(2026, 3, 2, 9, 30))
     assert column_type.fast_bind_processor(postgresql.dialect()) is None  # psycopg takes datetimes
+
+
+def test_a_statement_whose_sql_changes_per_call_cannot_be_prepared(ctx):
+    many = Prepared(select(EV.c.id).where(EV.c.kind.in_(bindparam("kinds", expanding=True))))
+    with pytest.raises(ValueError, match="kinds: only plain bound values can be prepared"):
+        many.plan(ctx.db.engine.dialect)
