@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
 
 from . import jsontext
+from .checkpointer import Checkpointer
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -114,6 +115,7 @@ class Database:
     """
 
     IDLE_CONNECTIONS = 16
+    CHECKPOINT_EVERY = 100  # commits between background WAL checkpoints (engine.checkpointer); 0: none
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -123,6 +125,12 @@ class Database:
         self._idle: list[Connection] = []
         self._idle_lock = threading.Lock()
         self._pid = os.getpid()
+        path = self.engine.url.database
+        self.checkpointer = (
+            Checkpointer(path, every=self.CHECKPOINT_EVERY)
+            if self._keep and path and self.CHECKPOINT_EVERY
+            else None
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -155,6 +163,8 @@ class Database:
                     unit.close_orm()
         finally:
             self._return_connection(connection)
+        if self.checkpointer is not None:
+            self.checkpointer.committed()
         for callback in unit.info.get("after_commit", ()):
             callback()
 
@@ -194,6 +204,8 @@ class Database:
         Base.metadata.create_all(self.engine)
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         with self._idle_lock:
             idle, self._idle = self._idle, []
         for connection in idle:
