@@ -52,15 +52,16 @@ def _workflow_dict(converter: Any, workflow: Any) -> dict[str, Any]:
     }
 
 
-_TEXTS: dict[Any, str] = {}  # task ids as text: a task is saved at every step, its id never changes
+_TEXTS: dict[int, str] = {}  # task ids as text: a task is saved at every step, its id never changes
 
 
 def _text(task_id: Any) -> str:
-    text = _TEXTS.get(task_id)
+    number = task_id.int  # the UUID's value: hashed in C, where a UUID's own __hash__ is Python
+    text = _TEXTS.get(number)
     if text is None:
         if len(_TEXTS) >= 200_000:
             _TEXTS.clear()
-        text = _TEXTS[task_id] = str(task_id)
+        text = _TEXTS[number] = str(task_id)
     return text
 
 
