@@ -17,8 +17,10 @@ the safety net: if this thread falls behind, the log is still checkpointed by a 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
+import weakref
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class Checkpointer:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None  # the one running thread; any other ends
+        _EVERY_CHECKPOINTER.add(self)
 
     def committed(self) -> None:
         """Note one commit; every ``every`` commits, have the log checkpointed."""
@@ -84,3 +87,20 @@ class Checkpointer:
             return False
         self.checkpoints += 1
         return True
+
+
+_EVERY_CHECKPOINTER: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of its parent's threads, and a lock one of them held stays held: start
+    afresh (the child's next commits start its own thread)."""
+    for checkpointer in list(_EVERY_CHECKPOINTER):
+        checkpointer._lock = threading.Lock()
+        checkpointer._wake = threading.Event()
+        checkpointer._thread = None
+        checkpointer._commits = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -132,10 +134,21 @@ def test_a_forked_process_checkpoints_with_its_own_thread(sqlite_file):
     write(db, 4)
     wait_for(lambda: checkpointer.checkpoints == 1, "the parent's checkpoint")
     parent_thread = checkpointer._thread
+    held, forked = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:  # as the parent's checkpointer thread may at the moment of a fork
+        with checkpointer._lock:
+            held.set()
+            forked.wait(10)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    held.wait(10)
     pid = os.fork()
     if pid == 0:  # the child: the parent's thread does not exist here; commits must start one
         code = 3
         try:
+            signal.alarm(30)  # a lock still held from the parent would hang the child: end it instead
             write(db, 4)
             deadline = time.monotonic() + 20
             while checkpointer.checkpoints < 2 and time.monotonic() < deadline:
@@ -143,6 +156,8 @@ def test_a_forked_process_checkpoints_with_its_own_thread(sqlite_file):
             code = 0 if checkpointer.checkpoints == 2 and checkpointer._thread is not parent_thread else 1
         finally:
             os._exit(code)
+    forked.set()
+    holder.join()
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert rows_in_file(path) == 8
