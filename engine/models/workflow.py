@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
@@ -99,15 +99,35 @@ class TaskState:
     CANCELLED = "cancelled"
 
 
+# On SQLite, the indexes that serve open work (inboxes, dashboards, due lists) hold open tasks only:
+# a task leaves them when it closes instead of moving within them, so completing a task rewrites fewer
+# pages, and they stay a tenth of the size at LA scale. SQLite uses them for ``state = ?`` bound to
+# 'ready' (it plans again for the value). PostgreSQL keeps full indexes: a prepared statement's
+# generic plan, which psycopg uses after five runs, cannot choose a partial index for a bound state.
+OPEN_TASKS_ONLY = {"sqlite_where": text("state = 'ready'")}
+# A person's open tasks: assigned ones only. A list of *unassigned* tasks must not be planned through
+# it: at LA scale SQLite then read every unassigned open task (~100,000) to count a team's few hundred
+# (156 ms; 20 people completing tasks fell from 12.6 to 7.4 a second). ``assignee = ?`` implies
+# ``assignee IS NOT NULL`` to SQLite, so "my tasks" still uses it.
+OPEN_ASSIGNED_ONLY = {"sqlite_where": text("state = 'ready' AND assignee IS NOT NULL")}
+
+
 class HumanTask(Base):
     """Inbox projection of a user or manual task. ``id`` is SpiffWorkflow's task guid."""
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_assignee_open", "assignee", "state", "due_at"),
+        Index("ix_human_task_assignee_open", "assignee", "state", "due_at", **OPEN_ASSIGNED_ONLY),
         # the managers' dashboard (engine.services.dashboard): counts from the index entries alone
-        Index("ix_human_task_open_stage", "state", "process_id", "task_spec_id", "instance_id"),
-        Index("ix_human_task_state_due_id", "state", "due_at", "id"),
+        Index(
+            "ix_human_task_open_stage",
+            "state",
+            "process_id",
+            "task_spec_id",
+            "instance_id",
+            **OPEN_TASKS_ONLY,
+        ),
+        Index("ix_human_task_state_due_id", "state", "due_at", "id", **OPEN_TASKS_ONLY),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -143,8 +163,8 @@ class HumanTaskTeam(Base):
         Index("ix_human_task_team_team", "team", "task_id"),
         # a team's inbox, soonest due first: a few index entries per page, however many tasks other
         # teams have due sooner (state and due_at are the task's, kept in step by instance_store/tasks)
-        Index("ix_human_task_team_open_due", "team", "state", "due_at"),
-        Index("ix_human_task_team_open_process", "team", "state", "process_id", "due_at"),
+        Index("ix_human_task_team_open_due", "team", "state", "due_at", **OPEN_TASKS_ONLY),
+        Index("ix_human_task_team_open_process", "team", "state", "process_id", "due_at", **OPEN_TASKS_ONLY),
     )
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
