@@ -42,6 +42,14 @@ def write(db: Database, count: int) -> None:
             session.connection().exec_driver_sql("INSERT INTO note (body) VALUES (?)", (f"visit {n}",))
 
 
+def checkpointed_once(db: Database, path: Path, *, every: int, idle_exit: float) -> Checkpointer:
+    """Give ``db`` a checkpointer of its own, commit ``every`` times and wait for its first checkpoint."""
+    db.checkpointer = checkpointer = Checkpointer(str(path), every=every, idle_exit=idle_exit)
+    write(db, every)
+    wait_for(lambda: checkpointer.checkpoints == 1, "the first checkpoint")
+    return checkpointer
+
+
 @pytest.fixture
 def sqlite_file(tmp_path: Path) -> Iterator[tuple[Database, Path]]:
     path = tmp_path / "cases.sqlite"
@@ -74,9 +82,7 @@ def test_every_hundred_commits_the_log_is_copied_into_the_database_file(sqlite_f
 
 def test_the_thread_ends_when_idle_and_the_next_commits_start_another(sqlite_file):
     db, path = sqlite_file
-    db.checkpointer = checkpointer = Checkpointer(str(path), every=5, idle_exit=0.05)
-    write(db, 5)
-    wait_for(lambda: checkpointer.checkpoints == 1, "the first checkpoint")
+    checkpointer = checkpointed_once(db, path, every=5, idle_exit=0.05)
     first = checkpointer._thread
     wait_for(lambda: checkpointer._thread is None, "the idle thread to end")
     assert first is not None and not first.is_alive()
@@ -88,9 +94,7 @@ def test_the_thread_ends_when_idle_and_the_next_commits_start_another(sqlite_fil
 
 def test_dispose_stops_the_thread_and_a_later_commit_starts_it_again(sqlite_file):
     db, path = sqlite_file
-    db.checkpointer = checkpointer = Checkpointer(str(path), every=3, idle_exit=60)
-    write(db, 3)
-    wait_for(lambda: checkpointer.checkpoints == 1, "the first checkpoint")
+    checkpointer = checkpointed_once(db, path, every=3, idle_exit=60)
     thread = checkpointer._thread
     assert thread is not None
 
@@ -130,9 +134,7 @@ def test_no_checkpointer_where_there_is_no_log_to_copy(tmp_path):
 @pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX")
 def test_a_forked_process_checkpoints_with_its_own_thread(sqlite_file):
     db, path = sqlite_file
-    db.checkpointer = checkpointer = Checkpointer(str(path), every=4, idle_exit=60)
-    write(db, 4)
-    wait_for(lambda: checkpointer.checkpoints == 1, "the parent's checkpoint")
+    checkpointer = checkpointed_once(db, path, every=4, idle_exit=60)
     parent_thread = checkpointer._thread
     held, forked = threading.Event(), threading.Event()
 
