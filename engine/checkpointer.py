@@ -63,7 +63,7 @@ class Checkpointer:
             thread.join(timeout)
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)  # this thread's own
         try:
             while True:
                 woken = self._wake.wait(self.idle_exit)

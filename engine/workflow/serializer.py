@@ -7,7 +7,7 @@ once and cached in memory (specs are never mutated by running workflows).
 Each task is stored as SpiffWorkflow stores it, less what :func:`expand` puts back when loading: its
 id (already the key it is stored under), its type name, and the fields that hold their defaults (not
 triggered, no internal data, no data of its own, data unchanged from its parent's). Most tasks are
-in that case, and leaving it out makes the stored state a third smaller (4.7 KB to 3.2 KB on the
+in that case, and leaving it out makes the stored state a third smaller (4.7 KB to 3.0 KB on the
 engine benchmark's process), so it fits in one page of the database. States stored in full (before
 this) load as they are: :func:`expand` only adds what is missing.
 """

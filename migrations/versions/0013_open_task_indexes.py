@@ -4,10 +4,10 @@ Five indexes exist for open tasks (a person's and a team's inbox, the dashboard'
 lists) and are always read with ``state = 'ready'``. On SQLite they become partial indexes
 (``WHERE state = 'ready'``): closing a task removes its entries instead of moving them to the closed
 tasks' end of each index, so a completion rewrites fewer pages, and at LA scale (a million task rows,
-a tenth of them open) they are a tenth of the size. The assignee index holds assigned open tasks only,
-so that no list of unassigned tasks is planned through it (see ``engine.models.workflow``). PostgreSQL keeps them whole: psycopg runs a
-statement prepared after its fifth use, and such a generic plan cannot use a partial index for a
-state given as a parameter.
+a tenth of them open) they are a tenth of the size. The assignee index holds assigned open tasks
+only, so that no list of unassigned tasks is planned through it (see ``engine.models.workflow``).
+PostgreSQL keeps them whole: psycopg runs a statement prepared after its fifth use, and such a generic
+plan cannot use a partial index for a state given as a parameter.
 
 Revision ID: 0013
 Revises: 0012
